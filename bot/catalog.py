@@ -1,0 +1,561 @@
+"""The catalogue: stories, small talk, off-topic examples and UI strings, loaded from YAML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.problems import Problem
+from bot.safe_yaml import LocDict, LocList, YamlProblem, load_yaml
+
+LANGS: tuple[str, ...] = ("en", "zh")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+SPECIAL_FILES = ("smalltalk.yaml", "offtopic.yaml", "ui.yaml")
+STORY_REQUIRED = ("id", "title", "questions", "keywords", "text", "related", "sources")
+STORY_OPTIONAL = ("tags", "featured", "template")
+SMALLTALK_FIELDS = ("questions", "reply")
+UI_KEYS = (
+    "continue",
+    "all_stories",
+    "next_page",
+    "prev_page",
+    "lang_en",
+    "lang_zh",
+    "cmd_start",
+    "cmd_help",
+    "cmd_stories",
+    "cmd_language",
+    "inline_featured",
+    "answered",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a story's facts come from."""
+
+    title: str
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One curated story, in every language."""
+
+    id: str
+    title: dict[str, str]
+    questions: dict[str, tuple[str, ...]]
+    keywords: dict[str, tuple[str, ...]]
+    text: dict[str, str]
+    related: tuple[str, ...]
+    sources: tuple[Source, ...]
+    tags: tuple[str, ...] = ()
+    featured: bool = False
+    template: str | None = None
+    path: Path = Path()
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SmallTalk:
+    """A small-talk intent: how fans say it and what the bot says back."""
+
+    intent: str
+    questions: dict[str, tuple[str, ...]]
+    reply: dict[str, str]
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Everything the core needs, validated and immutable."""
+
+    root: Path
+    stories: dict[str, Story]
+    smalltalk: dict[str, SmallTalk] = field(default_factory=dict)
+    offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ui: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def templates_dir(self) -> Path:
+        """Where the wording lives."""
+        return self.root / "templates"
+
+    def featured(self) -> list[Story]:
+        """Featured stories, or the first few when none is marked."""
+        chosen = [s for s in self.stories.values() if s.featured]
+        return chosen or list(self.stories.values())[:4]
+
+
+class _Reader:
+    """Turns parsed YAML into models, collecting problems instead of stopping at the first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int, fld: str, message: str, fix: str, warning: bool = False) -> None:
+        self.problems.append(Problem(self.path, line, fld, message, fix, warning))
+
+    def line_of(self, mapping: LocDict, key: str) -> int:
+        return mapping.lines.get(key, mapping.line)
+
+    def unknown_fields(self, mapping: LocDict, known: tuple[str, ...], where: str = "") -> None:
+        for key in mapping:
+            if key not in known:
+                self.problem(
+                    self.line_of(mapping, key),
+                    f"{where}{key}",
+                    f"unknown field '{key}'",
+                    f"did you mean one of: {', '.join(known)}? Otherwise delete it",
+                )
+
+    def text(self, value: Any, line: int, fld: str) -> str | None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            self.problem(line, fld, f"must be text, not {_kind(value)}", "write it as text")
+            return None
+        if not value.strip():
+            self.problem(line, fld, "is empty", "write the text, or remove the entry")
+            return None
+        return value.strip()
+
+    def text_list(
+        self, value: Any, line: int, fld: str, allow_empty: bool = False
+    ) -> tuple[str, ...]:
+        if value is None and allow_empty:
+            return ()
+        if not isinstance(value, list):
+            self.problem(
+                line,
+                fld,
+                f"must be a list, not {_kind(value)}",
+                "write one item a line, each after '- '",
+            )
+            return ()
+        items: list[str] = []
+        lines = value.lines if isinstance(value, LocList) else [line] * len(value)
+        for index, item in enumerate(value):
+            checked = self.text(item, lines[index], f"{fld}[{index + 1}]")
+            if checked is not None:
+                items.append(checked)
+        if not items and not allow_empty and not value:
+            self.problem(line, fld, "is an empty list", "add at least one item")
+        return tuple(items)
+
+    def per_lang(self, mapping: LocDict, key: str, *, as_list: bool) -> dict[str, Any]:
+        value = mapping.get(key)
+        line = self.line_of(mapping, key)
+        if not isinstance(value, dict):
+            self.problem(
+                line,
+                key,
+                f"must give each language ({', '.join(LANGS)}), not {_kind(value)}",
+                f"write '{key}:' then indented lines 'en: ...' and 'zh: ...'",
+            )
+            return {}
+        assert isinstance(value, LocDict)
+        self.unknown_fields(value, LANGS, f"{key}.")
+        result: dict[str, Any] = {}
+        for lang in LANGS:
+            if lang not in value:
+                self.problem(
+                    value.line,
+                    f"{key}.{lang}",
+                    f"the {_LANG_NAMES[lang]} version is missing",
+                    f"add '{lang}:' under '{key}:'",
+                )
+                continue
+            where = self.line_of(value, lang)
+            if as_list:
+                result[lang] = self.text_list(value[lang], where, f"{key}.{lang}")
+            else:
+                checked = self.text(value[lang], where, f"{key}.{lang}")
+                if checked is not None:
+                    result[lang] = checked
+        return result
+
+
+_LANG_NAMES = {"en": "English", "zh": "Chinese"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text"
+
+
+def _read(path: Path, reader: _Reader) -> Any:
+    try:
+        return load_yaml(path)
+    except YamlProblem as exc:
+        reader.problem(exc.line, "", exc.message, exc.fix)
+        return None
+
+
+def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
+    """Read one story file; the story is None when it cannot be used."""
+    reader = _Reader(path)
+    data = _read(path, reader)
+    if data is None and not reader.problems:
+        reader.problem(1, "", "the file is empty", "write the story's fields, or delete the file")
+    if reader.problems:
+        return None, reader.problems
+    if not isinstance(data, LocDict):
+        reader.problem(
+            1,
+            "",
+            f"a story must be a mapping of fields, not {_kind(data)}",
+            "start with 'id: <story-id>' and the other fields, one a line",
+        )
+        return None, reader.problems
+    reader.unknown_fields(data, STORY_REQUIRED + STORY_OPTIONAL)
+    for key in STORY_REQUIRED:
+        if key not in data:
+            reader.problem(
+                data.line,
+                key,
+                f"the required field '{key}' is missing",
+                f"add '{key}:' (see stories/README.md)",
+            )
+    story_id = (
+        reader.text(data.get("id"), reader.line_of(data, "id"), "id") if "id" in data else None
+    )
+    if story_id is not None:
+        if not ID_PATTERN.match(story_id):
+            reader.problem(
+                reader.line_of(data, "id"),
+                "id",
+                f"'{story_id}' is not a valid id",
+                "use up to 40 lowercase letters, digits and '-' (it is the deep-link payload)",
+            )
+        elif story_id != path.stem:
+            reader.problem(
+                reader.line_of(data, "id"),
+                "id",
+                f"the id '{story_id}' differs from the file name '{path.name}'",
+                f"rename the file to {story_id}.yaml or change the id",
+            )
+    title = reader.per_lang(data, "title", as_list=False) if "title" in data else {}
+    questions = reader.per_lang(data, "questions", as_list=True) if "questions" in data else {}
+    keywords = reader.per_lang(data, "keywords", as_list=True) if "keywords" in data else {}
+    text = reader.per_lang(data, "text", as_list=False) if "text" in data else {}
+    related = (
+        reader.text_list(
+            data.get("related"), reader.line_of(data, "related"), "related", allow_empty=True
+        )
+        if "related" in data
+        else ()
+    )
+    sources = _sources(reader, data) if "sources" in data else ()
+    tags = (
+        reader.text_list(data.get("tags"), reader.line_of(data, "tags"), "tags", allow_empty=True)
+        if "tags" in data
+        else ()
+    )
+    featured = data.get("featured", False)
+    if not isinstance(featured, bool):
+        reader.problem(
+            reader.line_of(data, "featured"),
+            "featured",
+            "must be true or false",
+            "write 'featured: true' or 'featured: false'",
+        )
+        featured = False
+    template = None
+    if data.get("template") is not None:
+        template = reader.text(data["template"], reader.line_of(data, "template"), "template")
+    if any(not p.warning for p in reader.problems) or story_id is None:
+        return None, reader.problems
+    story = Story(
+        id=story_id,
+        title=title,
+        questions=questions,
+        keywords=keywords,
+        text=text,
+        related=related,
+        sources=sources,
+        tags=tags,
+        featured=featured,
+        template=template,
+        path=path,
+        lines={**data.lines, **_nested_lines(data)},
+    )
+    return story, reader.problems
+
+
+def _nested_lines(data: LocDict) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for key, value in data.items():
+        if isinstance(value, LocDict):
+            for sub, line in value.lines.items():
+                lines[f"{key}.{sub}"] = line
+                inner = value[sub]
+                if isinstance(inner, LocList):
+                    for index, item_line in enumerate(inner.lines):
+                        lines[f"{key}.{sub}[{index + 1}]"] = item_line
+    return lines
+
+
+def _sources(reader: _Reader, data: LocDict) -> tuple[Source, ...]:
+    value = data.get("sources")
+    line = reader.line_of(data, "sources")
+    if not isinstance(value, LocList) or not value:
+        reader.problem(
+            line,
+            "sources",
+            "must be a non-empty list of sources",
+            "add '- title: ...' and 'url: ...' for each source of the story's facts",
+        )
+        return ()
+    sources: list[Source] = []
+    for index, item in enumerate(value):
+        where = value.lines[index]
+        fld = f"sources[{index + 1}]"
+        if isinstance(item, str):
+            sources.append(Source(title=item.strip()))
+            continue
+        if not isinstance(item, LocDict):
+            reader.problem(
+                where,
+                fld,
+                f"must be a title and url, not {_kind(item)}",
+                "write '- title: ...' and '  url: ...'",
+            )
+            continue
+        reader.unknown_fields(item, ("title", "url"), f"{fld}.")
+        title = reader.text(item.get("title"), reader.line_of(item, "title"), f"{fld}.title")
+        url = item.get("url", "")
+        if url and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            reader.problem(
+                reader.line_of(item, "url"),
+                f"{fld}.url",
+                "is not a web address",
+                "write the full address starting with https://",
+            )
+            url = ""
+        if title is not None:
+            sources.append(Source(title=title, url=str(url or "")))
+    return tuple(sources)
+
+
+def load_smalltalk(path: Path) -> tuple[dict[str, SmallTalk], list[Problem]]:
+    """Read small-talk intents; a missing file means no small talk."""
+    reader = _Reader(path)
+    if not path.exists():
+        return {}, []
+    data = _read(path, reader)
+    if data is None:
+        return {}, reader.problems
+    if not isinstance(data, LocDict):
+        reader.problem(
+            1, "", "small talk must be a mapping of intents", "write 'greeting:' and so on"
+        )
+        return {}, reader.problems
+    intents: dict[str, SmallTalk] = {}
+    for intent, body in data.items():
+        line = reader.line_of(data, intent)
+        if not isinstance(body, LocDict):
+            reader.problem(
+                line,
+                intent,
+                "must hold 'questions' and 'reply'",
+                "indent 'questions:' and 'reply:' under the intent",
+            )
+            continue
+        reader.unknown_fields(body, SMALLTALK_FIELDS, f"{intent}.")
+        questions = reader.per_lang(body, "questions", as_list=True)
+        reply = reader.per_lang(body, "reply", as_list=False)
+        intents[intent] = SmallTalk(intent, questions, reply, line)
+    return intents, reader.problems
+
+
+def load_offtopic(path: Path) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    """Read the examples of questions no story should answer."""
+    reader = _Reader(path)
+    if not path.exists():
+        return {}, []
+    data = _read(path, reader)
+    if data is None:
+        return {}, reader.problems
+    if not isinstance(data, LocDict):
+        reader.problem(1, "", "must give a list per language", "write 'en:' and 'zh:' lists")
+        return {}, reader.problems
+    reader.unknown_fields(data, LANGS)
+    result = {
+        lang: reader.text_list(data[lang], reader.line_of(data, lang), lang, allow_empty=True)
+        for lang in LANGS
+        if lang in data
+    }
+    return result, reader.problems
+
+
+def load_ui(path: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """Read the short UI strings (button labels, command descriptions) per language."""
+    reader = _Reader(path)
+    if not path.exists():
+        reader.problem(0, "", "ui.yaml is missing", "restore stories/ui.yaml from the repository")
+        return {}, reader.problems
+    data = _read(path, reader)
+    if not isinstance(data, LocDict):
+        if data is not None:
+            reader.problem(1, "", "must give the strings per language", "write 'en:' and 'zh:'")
+        return {}, reader.problems
+    reader.unknown_fields(data, LANGS)
+    result: dict[str, dict[str, str]] = {}
+    for lang in LANGS:
+        strings = data.get(lang)
+        if not isinstance(strings, LocDict):
+            reader.problem(
+                data.line,
+                lang,
+                f"the {_LANG_NAMES[lang]} strings are missing",
+                f"add '{lang}:' with every key ({', '.join(UI_KEYS)})",
+            )
+            continue
+        reader.unknown_fields(strings, UI_KEYS, f"{lang}.")
+        result[lang] = {}
+        for key in UI_KEYS:
+            if key not in strings:
+                reader.problem(
+                    strings.line,
+                    f"{lang}.{key}",
+                    f"the string '{key}' is missing",
+                    f"add '{key}: ...' under '{lang}:'",
+                )
+                continue
+            checked = reader.text(strings[key], reader.line_of(strings, key), f"{lang}.{key}")
+            if checked is not None:
+                result[lang][key] = checked
+    return result, reader.problems
+
+
+def story_files(root: Path) -> list[Path]:
+    """The story files of a catalogue folder, in a stable order."""
+    return sorted(p for p in root.glob("*.yaml") if p.name not in SPECIAL_FILES)
+
+
+def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
+    """Load and structurally check a catalogue; None when any error makes it unusable."""
+    problems: list[Problem] = []
+    if not root.is_dir():
+        problems.append(
+            Problem(
+                root,
+                0,
+                "",
+                "the stories folder does not exist",
+                "point --stories (or STORIES_DIR) at the folder with the YAML files",
+            )
+        )
+        return None, problems
+    stories: dict[str, Story] = {}
+    files = story_files(root)
+    for extra in sorted(root.glob("*.yml")):
+        problems.append(
+            Problem(
+                extra,
+                0,
+                "",
+                "files ending in .yml are ignored",
+                f"rename it to {extra.stem}.yaml",
+                warning=True,
+            )
+        )
+    if not files:
+        problems.append(
+            Problem(
+                root,
+                0,
+                "",
+                "there are no stories",
+                "add at least one <id>.yaml file (see stories/README.md)",
+            )
+        )
+    for path in files:
+        story, found = load_story(path)
+        problems.extend(found)
+        if story is None:
+            continue
+        if story.id in stories:
+            first = stories[story.id].path
+            problems.append(
+                Problem(
+                    path,
+                    story.lines.get("id", 1),
+                    "id",
+                    f"the id '{story.id}' is already used by {first.name}",
+                    "give each story its own id",
+                )
+            )
+            continue
+        stories[story.id] = story
+    smalltalk, found = load_smalltalk(root / "smalltalk.yaml")
+    problems.extend(found)
+    offtopic, found = load_offtopic(root / "offtopic.yaml")
+    problems.extend(found)
+    ui, found = load_ui(root / "ui.yaml")
+    problems.extend(found)
+    problems.extend(_cross_checks(stories))
+    if any(not p.warning for p in problems):
+        return None, problems
+    return Catalog(
+        root=root, stories=stories, smalltalk=smalltalk, offtopic=offtopic, ui=ui
+    ), problems
+
+
+def _cross_checks(stories: dict[str, Story]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, tuple[Story, str]] = {}
+    for story in stories.values():
+        for index, other in enumerate(story.related):
+            if other not in stories:
+                problems.append(
+                    Problem(
+                        story.path,
+                        story.lines.get("related", 1),
+                        f"related[{index + 1}]",
+                        f"there is no story '{other}'",
+                        f"use one of: {', '.join(sorted(stories))}, or remove it",
+                    )
+                )
+            elif other == story.id:
+                problems.append(
+                    Problem(
+                        story.path,
+                        story.lines.get("related", 1),
+                        f"related[{index + 1}]",
+                        "a story cannot be related to itself",
+                        "remove it",
+                    )
+                )
+        for lang, phrasings in story.questions.items():
+            for index, phrasing in enumerate(phrasings):
+                key = " ".join(phrasing.casefold().split())
+                fld = f"questions.{lang}[{index + 1}]"
+                line = story.lines.get(fld, story.lines.get("questions", 1))
+                if key in seen and seen[key][0].id != story.id:
+                    first, first_field = seen[key]
+                    problems.append(
+                        Problem(
+                            story.path,
+                            line,
+                            fld,
+                            f"the question '{phrasing}' is also under {first.path.name} "
+                            f"(line {first.lines.get(first_field, 1)})",
+                            "keep it under the one story it belongs to",
+                        )
+                    )
+                seen.setdefault(key, (story, fld))
+    return problems

@@ -1,0 +1,37 @@
+"""`storybot check`: every problem in the catalogue at once, with file, line and fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bot.commands.common import print_problems, settings_for
+from bot.validate import build_snapshot
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `check`."""
+    parser.add_argument("--json", action="store_true", help="problems as JSON lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 when the catalogue is clean (warnings allowed), 1 otherwise."""
+    root = settings_for(args).stories_dir
+    snapshot, problems = build_snapshot(root, confusion=True)
+    errors = [p for p in problems if not p.warning]
+    if args.json:
+        for problem in problems:
+            print(json.dumps(problem.to_json(), ensure_ascii=False))
+    else:
+        print_problems(problems, root)
+    if snapshot is None or errors:
+        if not args.json:
+            print(f"✗ {len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {root}")
+        return 1
+    if not args.json:
+        stories = len(snapshot.catalog.stories)
+        warnings = len(problems)
+        print(
+            f"✓ {stories} stories OK in {root}" + (f" ({warnings} warning(s))" if warnings else "")
+        )
+    return 0

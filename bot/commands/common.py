@@ -1,0 +1,48 @@
+"""What several commands share: settings with --stories applied, and loading the catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import Settings
+from bot.problems import Problem
+from bot.replies import Snapshot, Storyteller
+from bot.validate import build_snapshot
+
+EXIT_BROKEN_CATALOGUE = 2
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with --stories taking precedence."""
+    settings = Settings.from_env()
+    if getattr(args, "stories", None):
+        settings = replace(settings, stories_dir=Path(args.stories))
+    return settings
+
+
+def print_problems(problems: list[Problem], root: Path) -> None:
+    """Every problem on its own line, on stderr."""
+    for problem in problems:
+        print(problem.format(root.parent), file=sys.stderr)
+
+
+def load_storyteller(args: argparse.Namespace) -> Storyteller | None:
+    """The storyteller over the chosen catalogue, or None (problems printed) when it is broken."""
+    root = settings_for(args).stories_dir
+    snapshot, problems = build_snapshot(root)
+    if snapshot is None:
+        print_problems([p for p in problems if not p.warning], root)
+        print(
+            f"The catalogue in {root} has errors; run `storybot check` for the full list.",
+            file=sys.stderr,
+        )
+        return None
+    return Storyteller(snapshot)
+
+
+def snapshot_of(teller: Storyteller) -> Snapshot:
+    """The snapshot a storyteller serves."""
+    return teller.snapshot

@@ -1,0 +1,68 @@
+"""The transport-free reply model every front end translates from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """What kind of answer a reply is."""
+
+    STORY = "story"
+    CLARIFY = "clarify"
+    FALLBACK = "fallback"
+    SMALLTALK = "smalltalk"
+    MENU = "menu"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the fan: a plain-text label and callback data (≤ 64 bytes)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A runner-up story with its score."""
+
+    story_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send: Telegram-safe HTML, buttons, and what the core decided."""
+
+    outcome: Outcome
+    text: str
+    lang: str
+    question: str = ""
+    story_id: str | None = None
+    score: float = 0.0
+    alternatives: tuple[Alternative, ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    chapter: int = 0
+    chapter_count: int = 1
+    intent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape `storybot ask --json` prints."""
+        return {
+            "question": self.question,
+            "outcome": self.outcome.value,
+            "story": self.story_id,
+            "score": round(self.score, 1),
+            "alternatives": [
+                {"story": alt.story_id, "score": round(alt.score, 1)} for alt in self.alternatives
+            ],
+            "lang": self.lang,
+            "reply": self.text,
+            "chapter": self.chapter + 1,
+            "chapters": self.chapter_count,
+            "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in self.buttons],
+        }

@@ -1,0 +1,1 @@
+"""Operations: the exchange log, its tail and report, hot reload, moderators' digests."""

@@ -1,0 +1,102 @@
+"""Rendering replies from the marketers' jinja2 templates, safely, as Telegram HTML."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from bot.catalog import Catalog, Story
+
+TEMPLATE_NAMES = (
+    "story",
+    "clarify",
+    "fallback",
+    "smalltalk",
+    "help",
+    "catalogue",
+    "start",
+    "notice",
+)
+NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "error")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def template_file(name: str, lang: str) -> str:
+    """The file holding template `name` in `lang` (`story` → `story.en.html.j2`)."""
+    base = name.removesuffix(".html.j2")
+    return f"{base}.{lang}.html.j2"
+
+
+def plain(html: str, *, keep_lines: bool = False) -> str:
+    """Visible text of Telegram HTML (tags dropped, entities decoded) for previews and consoles."""
+    text = html_lib.unescape(_TAGS.sub("", html))
+    if keep_lines:
+        return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+    return " ".join(text.split())
+
+
+def story_view(story: Story, lang: str) -> dict[str, Any]:
+    """What a template sees of a story: checked marketer HTML as markup, the rest escaped."""
+    return {
+        "id": story.id,
+        "title": story.title[lang],
+        "text": Markup(story.text[lang].strip()),
+        "sources": [{"title": s.title, "url": s.url} for s in story.sources],
+        "tags": list(story.tags),
+        "featured": story.featured,
+    }
+
+
+class Renderer:
+    """A sandboxed, autoescaping, strict jinja2 environment over one templates folder."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader(str(catalog.templates_dir)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.env.globals["plain"] = plain
+
+    def render(self, name: str, lang: str, **context: Any) -> str:
+        """Render template `name` in `lang`; user text in `context` is escaped as data."""
+        template = self.env.get_template(template_file(name, lang))
+        html = template.render(lang=lang, ui=self.catalog.ui.get(lang, {}), **context)
+        return _BLANK_LINES.sub("\n\n", html).strip()
+
+    def render_story(self, story: Story, lang: str) -> str:
+        """A story in its own template when it has one, else `story`."""
+        name = story.template or "story"
+        return self.render(
+            name, lang, story=story_view(story, lang), related=self.related(story, lang)
+        )
+
+    def related(self, story: Story, lang: str) -> list[dict[str, Any]]:
+        """The related stories a template may mention."""
+        stories = self.catalog.stories
+        return [story_view(stories[i], lang) for i in story.related if i in stories]
+
+    def has_template(self, name: str, lang: str) -> bool:
+        """Whether the templates folder has `name` in `lang`."""
+        try:
+            self.env.get_template(template_file(name, lang))
+        except TemplateNotFound:
+            return False
+        return True
+
+
+def template_paths(templates_dir: Path) -> Mapping[str, Path]:
+    """Every template file, by name."""
+    return {p.name: p for p in sorted(templates_dir.glob("*.html.j2"))}

@@ -1,0 +1,318 @@
+"""The core: a question (or a button, or a command) in, a transport-free Reply out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from markupsafe import Markup
+
+from bot.catalog import LANGS, Catalog, Story
+from bot.matcher import Match, Matcher, Verdict
+from bot.model import Alternative, Button, Outcome, Reply
+from bot.render import Renderer, story_view
+from bot.telegram_html import MESSAGE_LIMIT, split_html
+from bot.text import detect_lang
+
+PAGE_SIZE = 6
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent catalogue with its matcher and renderer; swapped whole on reload."""
+
+    catalog: Catalog
+    matcher: Matcher
+    renderer: Renderer
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> Snapshot:
+        """Prepare everything a catalogue needs to answer."""
+        return cls(catalog, Matcher(catalog), Renderer(catalog))
+
+
+class Storyteller:
+    """Answers fans. Reads the current snapshot once per call, so a reload never mixes two."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot] | Snapshot) -> None:
+        self._current = snapshot if callable(snapshot) else (lambda: snapshot)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The catalogue being served right now."""
+        return self._current()
+
+    # --- questions --------------------------------------------------------------------------
+
+    def answer(self, question: str, lang: str | None = None) -> Reply:
+        """Answer free text; `lang` forces a language, else the question's own is used."""
+        snap = self.snapshot
+        reply_lang = _lang(lang) if lang else detect_lang(question)
+        match = snap.matcher.match(question)
+        alternatives = tuple(
+            Alternative(c.story_id, c.score)
+            for c in match.candidates
+            if c.story_id != match.story_id
+        )
+        common: dict[str, Any] = {
+            "question": question,
+            "score": match.score,
+            "alternatives": alternatives,
+        }
+        if match.verdict is Verdict.STORY and match.story_id is not None:
+            reply = self._story(snap, snap.catalog.stories[match.story_id], reply_lang, 0)
+            return _with(reply, **common)
+        if match.verdict is Verdict.CLARIFY:
+            return self._clarify(snap, match, reply_lang, common)
+        if match.verdict is Verdict.SMALLTALK and match.intent in snap.catalog.smalltalk:
+            return self._smalltalk(snap, match.intent, reply_lang, common)
+        return self._fallback(snap, match, reply_lang, common)
+
+    def _clarify(self, snap: Snapshot, match: Match, lang: str, common: dict[str, Any]) -> Reply:
+        stories = snap.catalog.stories
+        choices = [stories[c.story_id] for c in match.candidates[:2]]
+        text = snap.renderer.render(
+            "clarify",
+            lang,
+            question=common["question"],
+            choices=[story_view(s, lang) for s in choices],
+        )
+        buttons = tuple((Button(s.title[lang], story_data(s.id, lang)),) for s in choices)
+        return Reply(Outcome.CLARIFY, text, lang, buttons=buttons, **common)
+
+    def _smalltalk(self, snap: Snapshot, intent: str, lang: str, common: dict[str, Any]) -> Reply:
+        featured = snap.catalog.featured()
+        text = snap.renderer.render(
+            "smalltalk",
+            lang,
+            intent=intent,
+            reply=Markup(snap.catalog.smalltalk[intent].reply[lang]),
+            featured=[story_view(s, lang) for s in featured],
+        )
+        buttons = _story_rows(featured, lang) if intent in {"help", "greeting"} else ()
+        return Reply(Outcome.SMALLTALK, text, lang, intent=intent, buttons=buttons, **common)
+
+    def _fallback(self, snap: Snapshot, match: Match, lang: str, common: dict[str, Any]) -> Reply:
+        stories = snap.catalog.stories
+        ranked = [stories[c.story_id] for c in match.candidates if c.score > 0]
+        suggestions = (ranked + [s for s in snap.catalog.featured() if s not in ranked])[
+            :SUGGESTIONS
+        ]
+        text = snap.renderer.render(
+            "fallback",
+            lang,
+            question=common["question"],
+            suggestions=[story_view(s, lang) for s in suggestions],
+        )
+        buttons = (
+            *_story_rows(suggestions, lang),
+            (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+        )
+        return Reply(Outcome.FALLBACK, text, lang, buttons=buttons, **common)
+
+    # --- stories and menus ------------------------------------------------------------------
+
+    def story(self, story_id: str, lang: str, chapter: int = 0) -> Reply | None:
+        """A story by id (chapter 0-based); None when there is no such story or chapter."""
+        snap = self.snapshot
+        story = snap.catalog.stories.get(story_id)
+        if story is None:
+            return None
+        return self._story(snap, story, _lang(lang), chapter)
+
+    def _story(self, snap: Snapshot, story: Story, lang: str, chapter: int) -> Reply | None:
+        chapters = self.chapters(snap, story, lang)
+        if not 0 <= chapter < len(chapters):
+            return None
+        last = chapter == len(chapters) - 1
+        if last:
+            related = [snap.catalog.stories[i] for i in story.related if i in snap.catalog.stories]
+            buttons = (
+                *_story_rows(related, lang),
+                (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+            )
+        else:
+            buttons = (
+                (Button(_ui(snap, lang, "continue"), chapter_data(story.id, chapter + 1, lang)),),
+            )
+        return Reply(
+            Outcome.STORY,
+            chapters[chapter],
+            lang,
+            story_id=story.id,
+            score=100.0,
+            buttons=buttons,
+            chapter=chapter,
+            chapter_count=len(chapters),
+        )
+
+    @staticmethod
+    def chapters(snap: Snapshot, story: Story, lang: str) -> list[str]:
+        """The story rendered and split into messages Telegram accepts."""
+        return split_html(snap.renderer.render_story(story, lang), MESSAGE_LIMIT)
+
+    def start(self, payload: str = "", lang: str | None = None) -> tuple[Reply, str | None]:
+        """/start with an optional payload `id` or `campaign__id`; also returns the campaign."""
+        lang = _lang(lang)
+        campaign, story_id = parse_payload(payload)
+        if story_id:
+            reply = self.story(story_id, lang)
+            if reply is not None:
+                return reply, campaign
+        snap = self.snapshot
+        featured = snap.catalog.featured()
+        text = snap.renderer.render("start", lang, featured=[story_view(s, lang) for s in featured])
+        buttons = (
+            *_story_rows(featured, lang),
+            (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+        )
+        return Reply(Outcome.MENU, text, lang, buttons=buttons), campaign
+
+    def help(self, lang: str | None = None) -> Reply:
+        """/help."""
+        lang = _lang(lang)
+        snap = self.snapshot
+        stories = list(snap.catalog.stories.values())
+        text = snap.renderer.render(
+            "help",
+            lang,
+            stories=[story_view(s, lang) for s in stories],
+            featured=[story_view(s, lang) for s in snap.catalog.featured()],
+        )
+        return Reply(
+            Outcome.MENU,
+            text,
+            lang,
+            buttons=((Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),),
+        )
+
+    def catalogue(self, lang: str | None = None, page: int = 0) -> Reply:
+        """/stories: one page of the catalogue as buttons, with page navigation."""
+        lang = _lang(lang)
+        snap = self.snapshot
+        stories = list(snap.catalog.stories.values())
+        pages = max(1, math.ceil(len(stories) / PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        shown = stories[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        text = snap.renderer.render(
+            "catalogue",
+            lang,
+            stories=[story_view(s, lang) for s in shown],
+            page=page + 1,
+            pages=pages,
+            total=len(stories),
+        )
+        nav: list[Button] = []
+        if page > 0:
+            nav.append(Button(_ui(snap, lang, "prev_page"), page_data(page - 1, lang)))
+        if page < pages - 1:
+            nav.append(Button(_ui(snap, lang, "next_page"), page_data(page + 1, lang)))
+        buttons = (*_story_rows(shown, lang), *((tuple(nav),) if nav else ()))
+        return Reply(Outcome.MENU, text, lang, buttons=buttons, chapter=page, chapter_count=pages)
+
+    def notice(self, kind: str, lang: str | None = None) -> Reply:
+        """A short notice (non-text message, flood, error...)."""
+        lang = _lang(lang)
+        text = self.snapshot.renderer.render("notice", lang, kind=kind)
+        return Reply(Outcome.MENU, text, lang)
+
+    def language_menu(self, lang: str | None = None) -> Reply:
+        """/language: a button per language."""
+        lang = _lang(lang)
+        snap = self.snapshot
+        text = snap.renderer.render("notice", lang, kind="language_choose")
+        row = tuple(Button(_ui(snap, lang, f"lang_{code}"), f"l:{code}") for code in LANGS)
+        return Reply(Outcome.MENU, text, lang, buttons=(row,))
+
+    def press(self, data: str, lang: str | None = None) -> Reply:
+        """A button press; stale or forged data gets the catalogue with a polite word."""
+        action = parse_button(data)
+        if action is not None:
+            kind, args = action
+            if kind == "s":
+                reply = self.story(args[1], args[0])
+            elif kind == "c":
+                reply = self.story(args[1], args[0], int(args[2]))
+            elif kind == "p":
+                reply = self.catalogue(args[0], int(args[1]))
+            else:
+                reply = self.notice("language_set", args[0])
+            if reply is not None:
+                return reply
+        lang = _lang(lang)
+        stale = self.notice("stale", lang)
+        listing = self.catalogue(lang)
+        return Reply(Outcome.MENU, f"{stale.text}\n\n{listing.text}", lang, buttons=listing.buttons)
+
+
+# --- callback data: the only format buttons speak ----------------------------------------------
+
+
+def story_data(story_id: str, lang: str) -> str:
+    """Callback data that opens a story."""
+    return f"s:{lang}:{story_id}"
+
+
+def chapter_data(story_id: str, chapter: int, lang: str) -> str:
+    """Callback data for chapter `chapter` (0-based) of a story."""
+    return f"c:{lang}:{story_id}:{chapter}"
+
+
+def page_data(page: int, lang: str) -> str:
+    """Callback data for a catalogue page (0-based)."""
+    return f"p:{lang}:{page}"
+
+
+def parse_button(data: str) -> tuple[str, list[str]] | None:
+    """Validate callback data; None when it is not ours (forged, old format, garbage)."""
+    if not isinstance(data, str) or len(data.encode()) > 64:
+        return None
+    parts = data.split(":")
+    kind, args = parts[0], parts[1:]
+    if not args or args[0] not in LANGS:
+        return None
+    valid = {
+        "s": len(args) == 2 and bool(args[1]),
+        "c": len(args) == 3 and bool(args[1]) and args[2].isdigit() and len(args[2]) <= 4,
+        "p": len(args) == 2 and args[1].isdigit() and len(args[1]) <= 4,
+        "l": len(args) == 1,
+    }
+    return (kind, args) if valid.get(kind, False) else None
+
+
+def parse_payload(payload: str) -> tuple[str | None, str | None]:
+    """A deep-link payload → (campaign, story id); anything malformed → (None, None)."""
+    payload = (payload or "").strip()
+    if (
+        not payload
+        or len(payload) > 64
+        or not all(c.isascii() and (c.isalnum() or c in "_-") for c in payload)
+    ):
+        return None, None
+    campaign, sep, story_id = payload.rpartition("__")
+    if not sep:
+        return None, payload
+    return (campaign or None), story_id or None
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang in LANGS else LANGS[0]
+
+
+def _ui(snap: Snapshot, lang: str, key: str) -> str:
+    return snap.catalog.ui.get(lang, {}).get(key, key)
+
+
+def _story_rows(stories: list[Story], lang: str) -> tuple[tuple[Button, ...], ...]:
+    return tuple((Button(s.title[lang], story_data(s.id, lang)),) for s in stories)
+
+
+def _with(reply: Reply | None, **changes: Any) -> Reply:
+    assert reply is not None, "a matched story always has a first chapter"
+    return replace(reply, **changes)

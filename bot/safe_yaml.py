@@ -1,0 +1,163 @@
+"""Safe YAML loading that remembers line numbers and refuses what could hurt us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_FILE_BYTES = 512 * 1024
+
+
+class LocDict(dict[str, Any]):
+    """A mapping that knows the line of each key (1-based)."""
+
+    line: int = 0
+    lines: dict[str, int]
+
+
+class LocList(list[Any]):
+    """A sequence that knows the line of each item (1-based)."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class YamlProblem(Exception):
+    """A YAML file that cannot be read, with the line and the fix."""
+
+    def __init__(self, line: int, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.fix = fix
+
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """A safe loader (libyaml when present) that rejects aliases and duplicate keys, keeps lines."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # An alias is a node reached twice; refusing it stops "billion laughs" expansion.
+        if node in self.constructed_objects:
+            raise YamlProblem(
+                node.start_mark.line + 1,
+                "anchors and aliases (&name / *name) are not supported",
+                "write the value out in full instead of referring to it with *name",
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LocDict:
+        result = LocDict()
+        result.line = node.start_mark.line + 1
+        result.lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str | int | float | bool) or key is None:
+                raise YamlProblem(line, "a key must be a plain word", "write the key as text")
+            key = str(key)
+            if key in result:
+                raise YamlProblem(
+                    line,
+                    f"the key '{key}' appears twice (first on line {result.lines[key]})",
+                    "keep one of them and delete the other",
+                )
+            result[key] = self.construct_object(value_node, deep=True)
+            result.lines[key] = line
+        return result
+
+    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LocList:
+        result = LocList()
+        result.line = node.start_mark.line + 1
+        result.lines = []
+        for child in node.value:
+            result.append(self.construct_object(child, deep=True))
+            result.lines.append(child.start_mark.line + 1)
+        return result
+
+
+def _construct_map(loader: _Loader, node: MappingNode) -> LocDict:
+    return loader.construct_mapping(node)
+
+
+def _construct_seq(loader: _Loader, node: SequenceNode) -> LocList:
+    return loader.construct_sequence(node)
+
+
+def _construct_str(loader: _Loader, node: ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+# Timestamps and binary become plain text: a marketer's "2003-01-01" is words, not a date object.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _construct_str)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlProblem(
+            line,
+            "the file is not UTF-8 text",
+            "save the file as UTF-8 (in most editors: Save As → Encoding → UTF-8)",
+        ) from None
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text safely; raise YamlProblem with a line and a fix."""
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise YamlProblem(line, "the file contains a NUL byte", "save it again as plain UTF-8 text")
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or "the YAML is not valid"
+        lines = text.splitlines()
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        if "\t" in source[: len(source) - len(source.lstrip())] or "\t" in problem:
+            problem = "a tab is used for indentation"
+        raise YamlProblem(line, f"YAML syntax: {problem}", _syntax_fix(problem)) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(1, f"YAML syntax: {exc}", "check the file's indentation") from None
+
+
+def _syntax_fix(problem: str) -> str:
+    if "\\t" in problem or "tab" in problem.lower():
+        return "indent with spaces, not tabs"
+    if "could not determine a constructor" in problem:
+        return "remove the '!!' tag: stories hold plain text, lists and mappings only"
+    if "mapping values are not allowed" in problem:
+        return "put text that contains ': ' inside double quotes"
+    if "found unexpected end of stream" in problem or "found unexpected" in problem:
+        return "check quotes and brackets are closed on that line"
+    return "check the indentation and quoting on that line (and the line above)"
+
+
+def load_yaml(path: Path) -> Any:
+    """Read and parse a YAML file with limits on size, encoding and aliases."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise YamlProblem(
+            0, f"cannot read the file: {exc.strerror}", "check the file exists"
+        ) from None
+    if size > MAX_FILE_BYTES:
+        raise YamlProblem(
+            1,
+            f"the file is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+            "split it or shorten it: a story should be a few KiB",
+        )
+    return parse_yaml(_decode(path.read_bytes()))

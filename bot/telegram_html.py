@@ -1,0 +1,169 @@
+"""Telegram's HTML parse mode: what it accepts, and how to split long text without breaking tags."""
+
+from __future__ import annotations
+
+import re
+
+MESSAGE_LIMIT = 4096
+ALLOWED_TAGS: dict[str, frozenset[str]] = {
+    "b": frozenset(),
+    "strong": frozenset(),
+    "i": frozenset(),
+    "em": frozenset(),
+    "u": frozenset(),
+    "ins": frozenset(),
+    "s": frozenset(),
+    "strike": frozenset(),
+    "del": frozenset(),
+    "a": frozenset({"href"}),
+    "code": frozenset({"class"}),
+    "pre": frozenset(),
+    "blockquote": frozenset({"expandable"}),
+    "tg-spoiler": frozenset(),
+    "span": frozenset({"class"}),
+    "tg-emoji": frozenset({"emoji-id"}),
+}
+NAMED_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
+
+_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s>\"'<]+))?)*)\s*>"
+)
+_ATTR = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|([a-zA-Z]+));")
+_TOKEN = re.compile(r"<[^<>]*>|&[^&;\s<>]{1,12};")
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units), of the raw HTML: a safe upper bound."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def html_problems(text: str) -> list[str]:
+    """What Telegram's HTML parser would reject in `text`; empty when it is fine."""
+    problems: list[str] = []
+    stack: list[str] = []
+    pos = 0
+    while pos < len(text):
+        char = text[pos]
+        if char == "<":
+            tag = _TAG.match(text, pos)
+            if tag is None:
+                problems.append(
+                    f"a '<' at character {pos + 1} is not a tag: write &lt; for a plain '<'"
+                )
+                pos += 1
+                continue
+            closing, name, attrs = tag.group(1) == "/", tag.group(2).lower(), tag.group(3)
+            problems.extend(_tag_problems(name, attrs, closing, stack))
+            pos = tag.end()
+        elif char == "&":
+            entity = _ENTITY.match(text, pos)
+            if entity is None or (entity.group(1) and entity.group(1) not in NAMED_ENTITIES):
+                problems.append(f"a '&' at character {pos + 1} is not an entity: write &amp;")
+                pos += 1
+                continue
+            pos = entity.end()
+        elif char == ">":
+            problems.append(f"a '>' at character {pos + 1} is not part of a tag: write &gt;")
+            pos += 1
+        else:
+            pos += 1
+    problems.extend(f"<{name}> is never closed: add </{name}>" for name in reversed(stack))
+    return problems
+
+
+def _tag_problems(name: str, attrs: str, closing: bool, stack: list[str]) -> list[str]:
+    if name not in ALLOWED_TAGS:
+        allowed = ", ".join(sorted(ALLOWED_TAGS))
+        return [f"<{name}> is not allowed in Telegram messages (allowed: {allowed})"]
+    if closing:
+        if not stack or stack[-1] != name:
+            expected = f"</{stack[-1]}>" if stack else "nothing"
+            return [f"</{name}> closes a tag that is not open here (expected {expected})"]
+        stack.pop()
+        return []
+    problems: list[str] = []
+    for attr in _ATTR.finditer(attrs):
+        key = attr.group(1).lower()
+        value = next((g for g in attr.groups()[1:] if g is not None), "")
+        if key not in ALLOWED_TAGS[name]:
+            problems.append(f"<{name}> cannot have the attribute '{key}'")
+        elif name == "span" and value != "tg-spoiler":
+            problems.append('<span> is only allowed as <span class="tg-spoiler">')
+        elif name == "a" and not value:
+            problems.append('<a> needs href="https://..."')
+    if name == "span" and "class" not in attrs:
+        problems.append('<span> is only allowed as <span class="tg-spoiler">')
+    stack.append(name)
+    return problems
+
+
+def _tag_name(token: str) -> str:
+    match = re.match(r"</?([a-zA-Z][a-zA-Z0-9-]*)", token)
+    return match.group(1).lower() if match else ""
+
+
+def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split valid Telegram HTML into parts of at most `limit`, closing and reopening tags."""
+    if telegram_length(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag as written)
+    current = ""
+    pieces = _TOKEN.split(text)
+    tokens = _TOKEN.findall(text)
+
+    def closing() -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(open_tags))
+
+    def flush() -> None:
+        nonlocal current
+        body = current.rstrip()
+        if body.strip():
+            parts.append(body + closing())
+        current = "".join(tag for _, tag in open_tags)
+
+    for index, piece in enumerate(pieces):
+        while piece:
+            room = limit - telegram_length(current) - telegram_length(closing())
+            if telegram_length(piece) <= room:
+                current += piece
+                piece = ""
+                break
+            cut = _cut_point(piece, room)
+            if cut <= 0:
+                if current.strip(" \n") and current != "".join(t for _, t in open_tags):
+                    flush()
+                    continue
+                cut = max(room, 1)
+            current += piece[:cut]
+            piece = piece[cut:].lstrip(" ")
+            flush()
+        if index < len(tokens):
+            token = tokens[index]
+            needed = telegram_length(token) + (0 if token.startswith("&") else len(token) + 2)
+            if telegram_length(current) + needed + telegram_length(closing()) > limit:
+                flush()
+            current += token
+            if token.startswith("</"):
+                if open_tags:
+                    open_tags.pop()
+            elif token.startswith("<") and not token.endswith("/>"):
+                open_tags.append((_tag_name(token), token))
+    if current.strip() and current != "".join(tag for _, tag in open_tags):
+        parts.append(current.rstrip() + closing())
+    return [part.strip("\n") for part in parts if part.strip()]
+
+
+def _cut_point(piece: str, room: int) -> int:
+    """Where to cut `piece` to fit `room` units: a paragraph, a line, a sentence, a space."""
+    if room <= 0:
+        return 0
+    window = piece[:room]
+    while telegram_length(window) > room:
+        window = window[:-1]
+    for separator in ("\n\n", "\n", ". ", "。", "! ", "? ", " "):
+        at = window.rfind(separator)
+        if at > len(window) // 3:
+            return at + len(separator)
+    return len(window)

@@ -1,0 +1,139 @@
+"""Text normalisation, language detection and tokenising shared by matching and checks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Zero-width, bidi and other format characters fans (and attackers) paste in.
+_INVISIBLE = dict.fromkeys(
+    [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF, 0x00AD],
+    None,
+)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
+_APOSTROPHES = re.compile(r"(?<=\w)['’`](?=\w)")
+
+EN_STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren arent as at be because been
+    before being below between both but by can cant could couldnt did didnt do does doesnt doing
+    dont down during each few for from further had hadnt has hasnt have havent having he hed hes
+    her here heres hers herself him himself his how hows i id ill im ive if in into is isnt it
+    its itself lets me more most mustnt myself no nor not of off on once only or other ought our
+    ours ourselves out over own same shant she shed shes should shouldnt so some such than that
+    thats the their theirs them themselves then there theres these they theyd theyll theyre
+    theyve this those through to too under until up very was wasnt we wed well were weve werent
+    what whats when whens where wheres which while who whos whom why whys with wont would
+    wouldnt you youd youll youre youve your yours yourself yourselves also just really actually
+    maybe please pls plz tell tel know wanna want like kind sort thing things something anything
+    stuff bit lot lots little say said says talk talking explain describe give show share let
+    hear heard read remember story stories storys info information detail details ok okay oh um
+    uh hmm yeah yes yep yo so anyway btw again one thats whole exactly way ever even still much
+    many again everything someone somebody guy guys
+    """.split()  # noqa: SIM905 - a word list reads best as words
+)
+
+ZH_STOPCHARS = frozenset(
+    "的了是吗呢吧啊呀么在有和与及我你您他她它们这那个一下请讲说告诉些吗嘛哦呃就都也还又很"
+)
+ZH_STOPWORDS = frozenset(
+    [
+        "什么",
+        "怎么",
+        "为什么",
+        "怎样",
+        "如何",
+        "哪个",
+        "哪里",
+        "一下",
+        "故事",
+        "关于",
+        "告诉",
+        "知道",
+        "想要",
+        "可以",
+        "能不",
+        "一个",
+        "讲讲",
+        "说说",
+        "听说",
+        "是谁",
+        "谁是",
+        "多少",
+        "有没",
+    ]
+)
+
+
+def normalise(text: str) -> str:
+    """NFKC, casefold, drop invisible characters, punctuation to spaces, single spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
+    text = _APOSTROPHES.sub("", text)
+    return " ".join(_RUNS.findall(text))
+
+
+def has_cjk(text: str) -> bool:
+    """Whether the text contains Chinese characters."""
+    return _CJK.search(text) is not None
+
+
+def detect_lang(text: str) -> str:
+    """`zh` when the text has Chinese characters, else `en`."""
+    return "zh" if has_cjk(text) else "en"
+
+
+def is_cjk_run(token: str) -> bool:
+    """Whether a run from `runs()` is Chinese."""
+    return bool(token) and _CJK.match(token[0]) is not None
+
+
+def runs(normalised: str) -> list[str]:
+    """Split normalised text into word runs and Chinese runs (`淘宝打败ebay` → [淘宝打败, ebay])."""
+    return _RUNS.findall(normalised)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light English stemmer: plurals, -ing, -ed, -er, -ness (enough to join founder/founded)."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    for suffix, replacement, keep in (
+        ("ies", "y", 3),
+        ("sses", "ss", 3),
+        ("ness", "", 4),
+        ("ing", "", 3),
+        ("ed", "", 3),
+        ("ers", "", 3),
+        ("er", "", 3),
+        ("xes", "x", 3),
+        ("ches", "ch", 3),
+        ("shes", "sh", 3),
+        ("s", "", 3),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            base = word[: len(word) - len(suffix)] + replacement
+            if suffix in {"ing", "ed", "ers", "er"} and len(base) > 3 and base[-1] == base[-2]:
+                base = base[:-1]
+            return base
+    return word
+
+
+def content_words(normalised: str) -> list[str]:
+    """Stemmed non-stop-word tokens of the non-Chinese runs."""
+    return [stem(w) for w in runs(normalised) if not is_cjk_run(w) and w not in EN_STOPWORDS]
+
+
+def cjk_bigrams(run: str) -> list[str]:
+    """Character bigrams of a Chinese run, leaving out those made of stop characters."""
+    if len(run) == 1:
+        return [] if run in ZH_STOPCHARS else [run]
+    grams = [run[i : i + 2] for i in range(len(run) - 1)]
+    return [
+        g
+        for g in grams
+        if not (g[0] in ZH_STOPCHARS or g[1] in ZH_STOPCHARS) and g not in ZH_STOPWORDS
+    ]

@@ -1,0 +1,335 @@
+"""Every check `storybot check` runs, and the one way a catalogue becomes a servable Snapshot."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from markupsafe import Markup
+from rapidfuzz import fuzz, process
+
+from bot.catalog import LANGS, Catalog, Story, load_catalog
+from bot.problems import Problem
+from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, story_view, template_file
+from bot.replies import Snapshot
+from bot.telegram_html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
+from bot.text import content_words, normalise
+
+RENDER_SECONDS = 2.0
+RENDER_CHARS = 200_000
+CONFUSION_SCORE = 92.0
+CONFUSION_MAX_PHRASINGS = 3000
+BUTTON_LABEL_LIMIT = 64
+
+
+class _Budget(Exception):
+    """A template ran too long or wrote too much."""
+
+
+def build_snapshot(root: Path, *, confusion: bool = False) -> tuple[Snapshot | None, list[Problem]]:
+    """Load, check and prepare a catalogue; None when any error means it must not be served."""
+    catalog, problems = load_catalog(root)
+    if catalog is None:
+        return None, problems
+    renderer = Renderer(catalog)
+    problems.extend(check_templates(catalog, renderer))
+    if confusion:
+        problems.extend(confusable_phrasings(catalog))
+    if any(not p.warning for p in problems):
+        return None, problems
+    snapshot = Snapshot.build(catalog)
+    return Snapshot(catalog, snapshot.matcher, renderer), problems
+
+
+def check_templates(catalog: Catalog, renderer: Renderer) -> list[Problem]:
+    """Syntax, strict variables, Telegram HTML and length, for every reply in every language."""
+    problems: list[Problem] = []
+    tdir = catalog.templates_dir
+    names = set(TEMPLATE_NAMES) | {
+        s.template.removesuffix(".html.j2") for s in catalog.stories.values() if s.template
+    }
+    broken: set[str] = set()
+    for name in sorted(names):
+        for lang in LANGS:
+            file = template_file(name, lang)
+            try:
+                renderer.env.get_template(file)
+            except TemplateNotFound:
+                owner = [
+                    s
+                    for s in catalog.stories.values()
+                    if s.template and s.template.startswith(name)
+                ]
+                where = owner[0].path if owner else tdir / file
+                line = owner[0].lines.get("template", 1) if owner else 0
+                problems.append(
+                    Problem(
+                        where,
+                        line,
+                        "template" if owner else "",
+                        f"the template {file} is missing",
+                        f"create stories/templates/{file} (copy the English or Chinese one)",
+                    )
+                )
+                broken.add(file)
+            except TemplateSyntaxError as exc:
+                problems.append(
+                    Problem(
+                        tdir / file,
+                        exc.lineno or 1,
+                        "",
+                        f"template syntax: {exc.message}",
+                        "close every {{ }} and {% %}, and end each {% if %}/{% for %} block",
+                    )
+                )
+                broken.add(file)
+    for story in catalog.stories.values():
+        problems.extend(_story_text_problems(story))
+    if problems:
+        return problems
+    for lang in LANGS:
+        for story in catalog.stories.values():
+            file = template_file(story.template or "story", lang)
+            html = _guarded(
+                problems,
+                tdir / file,
+                lambda s=story, lg=lang: renderer.render_story(s, lg),
+                f"story '{story.id}'",
+            )
+            if html is None:
+                continue
+            _html_checks(problems, tdir / file, html, f"story '{story.id}' ({lang})", split=True)
+            if len(story.title[lang]) > BUTTON_LABEL_LIMIT:
+                problems.append(
+                    Problem(
+                        story.path,
+                        story.lines.get(f"title.{lang}", 1),
+                        f"title.{lang}",
+                        f"the title is {len(story.title[lang])} characters; buttons show about {BUTTON_LABEL_LIMIT}",
+                        "shorten the title",
+                        warning=True,
+                    )
+                )
+        for name, context in _menu_contexts(catalog, lang):
+            file = template_file(name, lang)
+            html = _guarded(
+                problems,
+                tdir / file,
+                lambda n=name, c=context, lg=lang: renderer.render(n, lg, **c),
+                name,
+            )
+            if html is not None:
+                _html_checks(problems, tdir / file, html, f"{name} ({lang})", split=False)
+    return problems
+
+
+def _story_text_problems(story: Story) -> list[Problem]:
+    problems: list[Problem] = []
+    for lang, text in story.text.items():
+        for message in html_problems(text):
+            problems.append(
+                Problem(
+                    story.path,
+                    story.lines.get(f"text.{lang}", 1),
+                    f"text.{lang}",
+                    message,
+                    "use only Telegram's tags (b, i, u, s, a href, code, pre, blockquote) and close each one",
+                )
+            )
+    return problems
+
+
+def _menu_contexts(catalog: Catalog, lang: str) -> list[tuple[str, dict[str, Any]]]:
+    stories = list(catalog.stories.values())
+    views = [story_view(s, lang) for s in stories]
+    question = "<b>{{ sample & question }}</b>"
+    contexts: list[tuple[str, dict[str, Any]]] = [
+        ("clarify", {"question": question, "choices": views[:2]}),
+        ("fallback", {"question": question, "suggestions": views[:3]}),
+        ("fallback", {"question": question, "suggestions": []}),
+        ("help", {"stories": views, "featured": views[:4]}),
+        (
+            "catalogue",
+            {
+                "stories": views[:6],
+                "page": 1,
+                "pages": max(1, (len(views) + 5) // 6),
+                "total": len(views),
+            },
+        ),
+        ("start", {"featured": [story_view(s, lang) for s in catalog.featured()]}),
+    ]
+    contexts.extend(("notice", {"kind": kind}) for kind in NOTICE_KINDS)
+    for intent in catalog.smalltalk.values():
+        contexts.append(
+            (
+                "smalltalk",
+                {
+                    "intent": intent.intent,
+                    "reply": Markup(intent.reply[lang]),
+                    "featured": views[:4],
+                },
+            )
+        )
+    return contexts
+
+
+def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, split: bool) -> None:
+    for message in html_problems(html)[:3]:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"the {what} reply is not valid Telegram HTML: {message}",
+                "escape text with the template's {{ }} and use only Telegram's tags",
+            )
+        )
+    if split:
+        parts = split_html(html, MESSAGE_LIMIT)
+        if any(telegram_length(p) > MESSAGE_LIMIT for p in parts):
+            problems.append(
+                Problem(
+                    file,
+                    0,
+                    "",
+                    f"the {what} reply cannot be split into messages of {MESSAGE_LIMIT} characters",
+                    "add paragraph breaks (blank lines) to the story text",
+                )
+            )
+    elif telegram_length(html) > MESSAGE_LIMIT:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"the {what} reply is {telegram_length(html)} characters; Telegram's limit is {MESSAGE_LIMIT}",
+                "shorten the template",
+            )
+        )
+
+
+def _guarded(
+    problems: list[Problem], file: Path, render: Callable[[], str], what: str
+) -> str | None:
+    """Render under a time and size budget, turning any failure into a Problem at its template line."""
+    deadline = time.monotonic() + RENDER_SECONDS
+
+    def tracer(frame: FrameType, event: str, arg: object) -> Any:
+        if time.monotonic() > deadline:
+            raise _Budget
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        html = render()
+    except _Budget:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s",
+                "remove loops that never end or loop too often",
+            )
+        )
+        return None
+    except RecursionError:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"rendering the {what} reply never ends (a template calls itself)",
+                "remove the macro or include that calls itself",
+            )
+        )
+        return None
+    except TemplateError as exc:
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply failed: {exc.message}",
+                "use only the variables listed at the top of the template",
+            )
+        )
+        return None
+    except Exception as exc:  # a marketer's template must never take the checker down
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply failed: {exc}",
+                "use only the variables listed at the top of the template",
+            )
+        )
+        return None
+    finally:
+        sys.settrace(previous)
+    if len(html) > RENDER_CHARS:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"the {what} reply is {len(html)} characters long",
+                "shorten the template",
+            )
+        )
+        return None
+    return html
+
+
+def _template_line(exc: BaseException, file: Path) -> int:
+    line = 0
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename).name == file.name:
+            line = lineno
+    return line
+
+
+def confusable_phrasings(catalog: Catalog) -> list[Problem]:
+    """Warn where two stories have phrasings so alike that fans will get either."""
+    entries: list[tuple[Story, str, str]] = []
+    for story in catalog.stories.values():
+        for lang, phrasings in story.questions.items():
+            for index, phrasing in enumerate(phrasings):
+                content = " ".join(content_words(normalise(phrasing))) or normalise(phrasing)
+                entries.append((story, f"questions.{lang}[{index + 1}]", content))
+    if len(entries) > CONFUSION_MAX_PHRASINGS or len(entries) < 2:
+        return []
+    texts = [e[2] for e in entries]
+    pairs = (
+        (i, j)
+        for i, text in enumerate(texts)
+        for _, _, j in process.extract(
+            text, texts, scorer=fuzz.token_sort_ratio, score_cutoff=CONFUSION_SCORE, limit=None
+        )
+    )
+    problems: list[Problem] = []
+    for i, j in pairs:
+        if i >= j or entries[i][0].id == entries[j][0].id:
+            continue
+        (a, fa, ta), (b, fb, _) = entries[i], entries[j]
+        problems.append(
+            Problem(
+                a.path,
+                a.lines.get(fa, 1),
+                fa,
+                f"'{ta}' is almost the same as a phrasing of '{b.id}' ({b.path.name}:{b.lines.get(fb, 1)}, {fb}); "
+                "fans asking it may get either story",
+                "reword one of them so it names what is special about its story",
+                warning=True,
+            )
+        )
+    return problems
