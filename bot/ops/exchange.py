@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -41,3 +43,11 @@ class ExchangeSink(Protocol):
 
     def record(self, exchange: Exchange) -> None:
         """Take one exchange; must not raise and must not block for long."""
+
+
+def pseudonym(salt: bytes, kind: str, value: int | str | None) -> str:
+    """A stable keyed hash for a chat or user id: the same fan gets the same key, never the id."""
+    if value is None:
+        return ""
+    digest = hmac.new(salt, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind[0]}_{digest[:16]}"

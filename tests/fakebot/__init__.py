@@ -1,6 +1,6 @@
 """Fake Telegram Bot API server for testing Storybot through real PTB over real HTTP."""
 
-from tests.fakebot.server import (
+from .server import (
     BOT_USERNAME,
     FAULT_KINDS,
     TOKEN,
