@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,15 +15,19 @@ from rapidfuzz.distance import OSA
 
 from bot.catalog import Catalog
 from bot.text import (
+    EN_STOPWORDS,
     ZH_STOPCHARS,
     cjk_bigrams,
     content_words,
     is_cjk_run,
+    is_emoji,
     normalise,
     runs,
+    stem,
 )
 
 OFFTOPIC = "\x00offtopic"
+_TAGS = re.compile(r"<[^>]+>")
 SMALLTALK_PREFIX = "\x00smalltalk:"
 
 
@@ -40,14 +45,18 @@ class MatcherConfig:
     """The knobs, tuned on tests/data/questions_tune.yaml."""
 
     threshold: float = 50.0
-    clarify_margin: float = 8.0
+    clarify_margin: float = 4.0
     clarify_floor: float = 40.0
     smalltalk_threshold: float = 86.0
     keyword_weight: float = 3.0
     unknown_weight: float = 0.7
     fuzzy_discount: float = 0.8
     cjk_unknown_per_char: float = 0.5
-    phrase_weight: float = 0.35
+    phrase_weight: float = 0.5
+    text_weight: float = 0.3
+    unknown_cap: float = 2.0
+    unknown_tail: float = 0.4
+    guard_phrase: float = 80.0
     max_postings: int = 64
     rerank: int = 6
 
@@ -71,6 +80,14 @@ class Match:
     intent: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    cls: int
+    score: float
+    phrase: float
+    keyword: bool
+
+
 @dataclass(slots=True)
 class _Query:
     terms: dict[str, float]
@@ -86,11 +103,17 @@ class Matcher:
         self.config = config or MatcherConfig()
         self._classes: list[str] = []
         self._phrasings: list[list[str]] = []
+        self._keyword_terms: list[frozenset[str]] = []
+        self._surface: set[str] = set(EN_STOPWORDS)
         weights: dict[str, dict[int, float]] = defaultdict(dict)
         for story in catalog.stories.values():
             texts = [q for qs in story.questions.values() for q in qs] + list(story.title.values())
             keywords = [k for ks in story.keywords.values() for k in ks]
             self._add_class(story.id, texts, keywords, weights)
+            body = " ".join(story.text.values())
+            for term in set(_terms_of(normalise(_TAGS.sub(" ", body)))[0]):
+                cls = len(self._classes) - 1
+                weights[term][cls] = weights[term].get(cls, 0.0) + self.config.text_weight
         offtopic = [q for qs in catalog.offtopic.values() for q in qs]
         if offtopic:
             self._add_class(OFFTOPIC, offtopic, [], weights)
@@ -130,19 +153,29 @@ class Matcher:
         self._classes.append(key)
         contents: list[str] = []
         for phrasing in phrasings:
-            terms, content = _terms_of(normalise(phrasing))
+            norm = normalise(phrasing)
+            self._surface.update(r for r in runs(norm) if not is_cjk_run(r))
+            terms, content = _terms_of(norm)
             contents.append(content)
             for term in set(terms):
                 weights[term][index] = weights[term].get(index, 0.0) + 1.0
+        strong: set[str] = set()
         for keyword in keywords:
             norm = normalise(keyword)
+            self._surface.update(r for r in runs(norm) if not is_cjk_run(r))
             terms, _ = _terms_of(norm)
-            for run in runs(norm):
-                if is_cjk_run(run):
-                    terms.append(run)
+            cjk = [run for run in runs(norm) if is_cjk_run(run)]
+            if len(terms) > 1 and not cjk:
+                # "funny names": the pair is the keyword; each word alone is ordinary evidence.
+                for term in set(terms):
+                    weights[term][index] = weights[term].get(index, 0.0) + 1.0
+                terms = [" ".join(terms[i : i + 2]) for i in range(len(terms) - 1)]
+            terms.extend(cjk)
+            strong.update(terms)
             for term in set(terms):
                 weights[term][index] = weights[term].get(index, 0.0) + self.config.keyword_weight
         self._phrasings.append(contents)
+        self._keyword_terms.append(frozenset(strong))
 
     # --- query side -------------------------------------------------------------------------
 
@@ -159,7 +192,11 @@ class Matcher:
                 unknown += uncovered * self.config.cjk_unknown_per_char
                 content.append(run)
                 continue
-            for word in content_words(run):
+            words = self._words(run)
+            for first, second in zip(words, words[1:], strict=False):
+                if f"{first} {second}" in self._postings:
+                    terms[f"{first} {second}"] = 1.0
+            for word in words:
                 content.append(word)
                 if word in self._postings:
                     terms[word] = 1.0
@@ -167,9 +204,33 @@ class Matcher:
                 fixed = self._correct(word)
                 if fixed is not None:
                     terms[fixed] = max(terms.get(fixed, 0.0), self.config.fuzzy_discount)
-                else:
+                elif not is_emoji(word):  # an unknown emoji says nothing either way
                     unknown += 1.0
         return _Query(terms, unknown, norm, " ".join(content))
+
+    def _words(self, run: str) -> list[str]:
+        words = content_words(run)
+        if len(run) < 7 or not run.isascii() or words != [stem(run)] or words[0] in self._postings:
+            return words
+        pieces = self._segment(run)
+        return content_words(" ".join(pieces)) if pieces else words
+
+    def _segment(self, run: str) -> list[str] | None:
+        """Split run-together words (`duckrowerstory`) into known ones, fewest pieces first."""
+        best: list[list[str] | None] = [[]] + [None] * len(run)
+        for end in range(1, len(run) + 1):
+            for start in range(max(0, end - 20), end):
+                piece = run[start:end]
+                previous = best[start]
+                if previous is None:
+                    continue
+                if (len(piece) >= 2 and piece in self._surface) or piece.isdigit():
+                    candidate = [*previous, piece]
+                    current = best[end]
+                    if current is None or len(candidate) < len(current):
+                        best[end] = candidate
+        result = best[len(run)]
+        return result if result and len(result) > 1 else None
 
     def _cjk_terms(self, run: str) -> tuple[list[str], int]:
         covered = [False] * len(run)
@@ -177,6 +238,8 @@ class Matcher:
         for size in range(min(self._longest_cjk, len(run)), 0, -1):
             for start in range(len(run) - size + 1):
                 piece = run[start : start + size]
+                if any(covered[start : start + size]):
+                    continue  # a longer known word already explains these characters
                 if piece in self._postings and (size > 1 or piece not in ZH_STOPCHARS):
                     found.append(piece)
                     for i in range(start, start + size):
@@ -193,6 +256,11 @@ class Matcher:
         if not options:
             return None
         limit = 2 if len(word) >= 8 else 1
+        options = {t for t in options if t[0] == word[0] or t[:2] == word[1::-1]}
+        if len(word) == 4:  # short words: only swapped letters (ebya → ebay), never a new letter
+            options = {t for t in options if len(t) == 4 and sorted(t) == sorted(word)}
+        if not options:
+            return None
         best = min(options, key=lambda t: (OSA.distance(word, t), -len(self._postings[t]), t))
         return best if OSA.distance(word, best) <= limit else None
 
@@ -206,7 +274,9 @@ class Matcher:
             mass += qw
             for cls, share in self._postings[term]:
                 raw[cls] += qw * share
-        denominator = mass + self.config.unknown_weight * query.unknown * self._unknown_idf
+        cap = self.config.unknown_cap
+        unknown = min(query.unknown, cap) + self.config.unknown_tail * max(0.0, query.unknown - cap)
+        denominator = mass + self.config.unknown_weight * unknown * self._unknown_idf
         if denominator <= 0:
             return {}
         return {cls: 100.0 * value / denominator for cls, value in raw.items()}
@@ -217,42 +287,49 @@ class Matcher:
         best = process.extractOne(content, self._phrasings[cls], scorer=fuzz.token_set_ratio)
         return float(best[1]) if best else 0.0
 
-    def rank(self, question: str, limit: int = 10) -> list[Candidate]:
-        """Stories ranked by fit, best first (off-topic and small talk left out)."""
-        query = self._query(question)
-        scores = self._scores(query)
+    def _ranked(self, query: _Query, scores: dict[int, float], limit: int) -> list[_Scored]:
         story_scores = [(cls, s) for cls, s in scores.items() if cls < self._story_count]
         top = heapq.nlargest(max(limit, self.config.rerank), story_scores, key=lambda kv: kv[1])
         w = self.config.phrase_weight
-        blended = [
-            (cls, (1 - w) * s + w * self._phrase(cls, query.content) * min(1.0, s / 30.0))
-            for cls, s in top
-        ]
-        blended.sort(key=lambda kv: (-kv[1], self._classes[kv[0]]))
-        return [Candidate(self._classes[cls], round(s, 1)) for cls, s in blended[:limit]]
+        scored: list[_Scored] = []
+        for cls, share in top:
+            phrase = self._phrase(cls, query.content)
+            blended = (1 - w) * share + w * phrase * min(1.0, share / 30.0)
+            keyword = not self._keyword_terms[cls].isdisjoint(query.terms)
+            scored.append(_Scored(cls, blended, phrase, keyword))
+        scored.sort(key=lambda x: (-x.score, self._classes[x.cls]))
+        return scored[:limit]
+
+    def rank(self, question: str, limit: int = 10) -> list[Candidate]:
+        """Stories ranked by fit, best first (off-topic and small talk left out)."""
+        query = self._query(question)
+        ranked = self._ranked(query, self._scores(query), limit)
+        return [Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked]
 
     def match(self, question: str) -> Match:
         """Decide: a story, a "did you mean", small talk, or nothing."""
         config = self.config
         query = self._query(question)
         scores = self._scores(query)
-        ranked = self.rank(question, limit=3)
+        ranked = self._ranked(query, scores, 3)
+        candidates = tuple(Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked)
         best = ranked[0] if ranked else None
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
-        small = self._smalltalk_match(query.text)
-        if best is not None and best.score >= config.threshold and best.score > rejects:
+        guarded = best is not None and (best.keyword or best.phrase >= config.guard_phrase)
+        if best is not None and guarded and best.score >= config.threshold and best.score > rejects:
             second = ranked[1] if len(ranked) > 1 else None
             if (
                 second is not None
                 and second.score >= config.clarify_floor
                 and best.score - second.score < config.clarify_margin
             ):
-                return Match(Verdict.CLARIFY, None, best.score, tuple(ranked))
-            return Match(Verdict.STORY, best.story_id, best.score, tuple(ranked))
+                return Match(Verdict.CLARIFY, None, best.score, candidates)
+            return Match(Verdict.STORY, self._classes[best.cls], best.score, candidates)
+        small = self._smalltalk_match(query.text)
         if small is not None:
             intent, score = small
-            return Match(Verdict.SMALLTALK, None, score, tuple(ranked), intent)
-        return Match(Verdict.NONE, None, best.score if best else 0.0, tuple(ranked))
+            return Match(Verdict.SMALLTALK, None, score, candidates, intent)
+        return Match(Verdict.NONE, None, best.score if best else 0.0, candidates)
 
     def _smalltalk_match(self, text: str) -> tuple[str, float] | None:
         if not self._smalltalk or not text:

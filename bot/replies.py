@@ -49,6 +49,10 @@ class Storyteller:
 
     def answer(self, question: str, lang: str | None = None) -> Reply:
         """Answer free text; `lang` forces a language, else the question's own is used."""
+        if question.lstrip().startswith("/"):
+            command = self.command(question, lang)
+            if command is not None:
+                return replace(command, question=question)
         snap = self.snapshot
         reply_lang = _lang(lang) if lang else detect_lang(question)
         match = snap.matcher.match(question)
@@ -70,6 +74,20 @@ class Storyteller:
         if match.verdict is Verdict.SMALLTALK and match.intent in snap.catalog.smalltalk:
             return self._smalltalk(snap, match.intent, reply_lang, common)
         return self._fallback(snap, match, reply_lang, common)
+
+    def command(self, text: str, lang: str | None = None) -> Reply | None:
+        """A slash command typed as text (`/start x`, `/help@bot`); None when it is not ours."""
+        name, _, argument = text.strip().partition(" ")
+        name = name[1:].split("@", 1)[0].lower()
+        if name == "start":
+            return self.start(argument.strip(), lang)[0]
+        if name == "help":
+            return self.help(lang)
+        if name == "stories":
+            return self.catalogue(lang)
+        if name == "language":
+            return self.language_menu(lang)
+        return None
 
     def _clarify(self, snap: Snapshot, match: Match, lang: str, common: dict[str, Any]) -> Reply:
         stories = snap.catalog.stories

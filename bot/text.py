@@ -12,7 +12,13 @@ _INVISIBLE = dict.fromkeys(
     None,
 )
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
+_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Emoji are words too (a fan may send 🦆); a flag is a pair of regional indicators (🇰🇪).
+_EMOJI = "\U0001f1e6-\U0001f1ff\U0001f300-\U0001faff\u2600-\u27bf"
+_EMOJI_CHAR = re.compile(f"[{_EMOJI}]")
+_RUNS = re.compile(
+    f"[\U0001f1e6-\U0001f1ff]{{2}}|[{_EMOJI}]|[{_CJK_CHARS}]+|[^\\W_{_CJK_CHARS}]+", re.UNICODE
+)
 _APOSTROPHES = re.compile(r"(?<=\w)['’`](?=\w)")
 
 EN_STOPWORDS = frozenset(
@@ -32,6 +38,9 @@ EN_STOPWORDS = frozenset(
     hear heard read remember story stories storys info information detail details ok okay oh um
     uh hmm yeah yes yep yo so anyway btw again one thats whole exactly way ever even still much
     many again everything someone somebody guy guys
+    my mine kid kids friend friends lol haha random question questions wonder wondering curious
+    saw seen watch watched watching mention mentioned love loved cool weird real thing today
+    yesterday recently someone everyone anyone people remind reminds guess think thought
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 
@@ -87,6 +96,11 @@ def detect_lang(text: str) -> str:
 def is_cjk_run(token: str) -> bool:
     """Whether a run from `runs()` is Chinese."""
     return bool(token) and _CJK.match(token[0]) is not None
+
+
+def is_emoji(token: str) -> bool:
+    """Whether a run from `runs()` is an emoji (or a flag)."""
+    return bool(token) and _EMOJI_CHAR.match(token[0]) is not None
 
 
 def runs(normalised: str) -> list[str]:
