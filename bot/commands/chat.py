@@ -1,13 +1,82 @@
-"""Placeholder."""
+"""`storybot chat`: talk to the bot in this console, offline; buttons become numbered choices."""
+
+from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable, Iterator
+
+from bot.commands.common import EXIT_BROKEN_CATALOGUE, load_storyteller
+from bot.model import Button, Reply
+from bot.render import plain
+from bot.replies import Storyteller, parse_button
+
+PROMPT = "you> "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options."""
+    """Options of `chat`."""
+    parser.add_argument("--lang", choices=["en", "zh"], help="answer in this language")
+
+
+class ConsoleChat:
+    """One console conversation: remembers the language and the buttons on screen."""
+
+    def __init__(self, teller: Storyteller, lang: str | None = None) -> None:
+        self.teller = teller
+        self.lang = lang
+        self.buttons: list[Button] = []
+
+    def opening(self) -> str:
+        """What the bot says first (the /start greeting)."""
+        return self.show(self.teller.start("", self.lang)[0])
+
+    def turn(self, line: str) -> str:
+        """The bot's answer to one line: a number presses a button, anything else is a message."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            data = self.buttons[int(text) - 1].data
+            action = parse_button(data)
+            if action is not None and action[0] == "l":
+                self.lang = action[1][0]
+            return self.show(self.teller.press(data, self.lang))
+        return self.show(self.teller.answer(text, self.lang))
+
+    def show(self, reply: Reply) -> str:
+        """A reply as console text, its buttons numbered."""
+        self.buttons = [button for row in reply.buttons for button in row]
+        lines = [plain(reply.text, keep_lines=True)]
+        lines.extend(f"  [{n}] {button.label}" for n, button in enumerate(self.buttons, 1))
+        return "\n".join(lines)
+
+
+def converse(chat: ConsoleChat, lines: Iterator[str], write: Callable[[str], None]) -> None:
+    """Run a conversation over any source of lines (stdin, or a list in tests)."""
+    write(chat.opening() + "\n")
+    for line in lines:
+        if line.strip().lower() in {"quit", "exit", "/quit", "退出"}:
+            break
+        if line.strip():
+            write(chat.turn(line) + "\n")
+
+
+def _stdin_lines() -> Iterator[str]:
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input(PROMPT) if interactive else sys.stdin.readline()
+        except EOFError:
+            return
+        if not interactive and not line:
+            return
+        yield line
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not yet."""
-    print("not yet implemented")
-    return 2
+    """Chat until `quit` or end of input."""
+    teller = load_storyteller(args)
+    if teller is None:
+        return EXIT_BROKEN_CATALOGUE
+    print("Storybot console — type a question, a number to press a button, /help, or quit.\n")
+    converse(ConsoleChat(teller, args.lang), _stdin_lines(), lambda text: print(text, flush=True))
+    return 0
