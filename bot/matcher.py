@@ -51,12 +51,13 @@ class MatcherConfig:
     keyword_weight: float = 3.0
     unknown_weight: float = 0.7
     fuzzy_discount: float = 0.8
-    cjk_unknown_per_char: float = 0.5
+    cjk_unknown_per_char: float = 0.35
     phrase_weight: float = 0.5
     text_weight: float = 0.3
     unknown_cap: float = 2.0
     unknown_tail: float = 0.4
     guard_phrase: float = 80.0
+    contested_share: float = 0.25
     max_postings: int = 64
     rerank: int = 6
 
@@ -126,6 +127,7 @@ class Matcher:
                 self._smalltalk.append(normalise(phrasing))
                 self._smalltalk_intent.append(intent.intent)
         self._story_count = len(catalog.stories)
+        self._offtopic = self._classes.index(OFFTOPIC) if OFFTOPIC in self._classes else None
         n = max(len(self._classes), 1)
         self._unknown_idf = math.log(1 + n)
         self._postings: dict[str, tuple[tuple[int, float], ...]] = {}
@@ -135,9 +137,11 @@ class Matcher:
             self._idf[term] = math.log(1 + n / len(by_class))
             best = heapq.nlargest(self.config.max_postings, by_class.items(), key=lambda kv: kv[1])
             self._postings[term] = tuple((cls, w / total) for cls, w in best)
+        # Typo index: every known stem and every known spelling, by their one-letter deletions.
         self._deletes: dict[str, list[str]] = defaultdict(list)
-        for term in self._postings:
-            if len(term) >= 4 and term.isascii():
+        spellings = {w for w in self._surface if stem(w) in self._postings} | set(self._postings)
+        for term in spellings:
+            if len(term) >= 4 and term.isascii() and " " not in term:
                 for key in _deletions(term):
                     self._deletes[key].append(term)
         self._longest_cjk = max((len(t) for t in self._postings if is_cjk_run(t)), default=2)
@@ -184,6 +188,7 @@ class Matcher:
         terms: dict[str, float] = {}
         unknown = 0.0
         content: list[str] = []
+        previous: str | None = None
         for run in runs(norm):
             if is_cjk_run(run):
                 found, uncovered = self._cjk_terms(run)
@@ -191,21 +196,25 @@ class Matcher:
                     terms[term] = max(terms.get(term, 0.0), 1.0)
                 unknown += uncovered * self.config.cjk_unknown_per_char
                 content.append(run)
+                previous = None
                 continue
-            words = self._words(run)
-            for first, second in zip(words, words[1:], strict=False):
-                if f"{first} {second}" in self._postings:
-                    terms[f"{first} {second}"] = 1.0
-            for word in words:
+            for word in self._words(run):
                 content.append(word)
-                if word in self._postings:
-                    terms[word] = 1.0
+                known: str | None = word if word in self._postings else None
+                if known is None:
+                    known = self._correct(word) or self._correct(run)
+                    known = known if known in self._postings else None
+                if known is None:
+                    if not is_emoji(word):  # an unknown emoji says nothing either way
+                        unknown += 1.0
+                    previous = None
                     continue
-                fixed = self._correct(word)
-                if fixed is not None:
-                    terms[fixed] = max(terms.get(fixed, 0.0), self.config.fuzzy_discount)
-                elif not is_emoji(word):  # an unknown emoji says nothing either way
-                    unknown += 1.0
+                weight = 1.0 if known == word else self.config.fuzzy_discount
+                terms[known] = max(terms.get(known, 0.0), weight)
+                pair = f"{previous} {known}"
+                if previous is not None and pair in self._postings:
+                    terms[pair] = 1.0  # "ice hockey", "jack ma": the keyword as a whole
+                previous = known
         return _Query(terms, unknown, norm, " ".join(content))
 
     def _words(self, run: str) -> list[str]:
@@ -261,8 +270,10 @@ class Matcher:
             options = {t for t in options if len(t) == 4 and sorted(t) == sorted(word)}
         if not options:
             return None
-        best = min(options, key=lambda t: (OSA.distance(word, t), -len(self._postings[t]), t))
-        return best if OSA.distance(word, best) <= limit else None
+        best = min(options, key=lambda t: (OSA.distance(word, t), t))
+        if OSA.distance(word, best) > limit:
+            return None
+        return best if best in self._postings else stem(best)
 
     # --- scoring ----------------------------------------------------------------------------
 
@@ -300,6 +311,20 @@ class Matcher:
         scored.sort(key=lambda x: (-x.score, self._classes[x.cls]))
         return scored[:limit]
 
+    def _only_contested(self, query: _Query, cls: int) -> bool:
+        """True when every word tying the question to the story also belongs to an off-topic
+        example and the question says something else too ("ice hockey referee signals")."""
+        offtopic = self._offtopic
+        if offtopic is None:
+            return False
+        # A keyword pair ("ice hockey") is as contested as its words: look at single words only.
+        tying = [t for t in query.terms if " " not in t and any(c == cls for c, _ in self._postings[t])]
+        share = self.config.contested_share
+        if not tying or any(sum(p for c, p in self._postings[t] if c == offtopic) < share for t in tying):
+            return False
+        elsewhere = [t for t in query.terms if all(c >= self._story_count for c, _ in self._postings[t])]
+        return query.unknown > 0 or bool(elsewhere)
+
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Stories ranked by fit, best first (off-topic and small talk left out)."""
         query = self._query(question)
@@ -315,7 +340,11 @@ class Matcher:
         candidates = tuple(Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked)
         best = ranked[0] if ranked else None
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
-        guarded = best is not None and (best.keyword or best.phrase >= config.guard_phrase)
+        guarded = (
+            best is not None
+            and (best.keyword or best.phrase >= config.guard_phrase)
+            and not self._only_contested(query, best.cls)
+        )
         if best is not None and guarded and best.score >= config.threshold and best.score > rejects:
             second = ranked[1] if len(ranked) > 1 else None
             if (

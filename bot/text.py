@@ -16,9 +16,7 @@ _CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Emoji are words too (a fan may send 🦆); a flag is a pair of regional indicators (🇰🇪).
 _EMOJI = "\U0001f1e6-\U0001f1ff\U0001f300-\U0001faff\u2600-\u27bf"
 _EMOJI_CHAR = re.compile(f"[{_EMOJI}]")
-_RUNS = re.compile(
-    f"[\U0001f1e6-\U0001f1ff]{{2}}|[{_EMOJI}]|[{_CJK_CHARS}]+|[^\\W_{_CJK_CHARS}]+", re.UNICODE
-)
+_RUNS = re.compile(f"[\U0001f1e6-\U0001f1ff]{{2}}|[{_EMOJI}]|[{_CJK_CHARS}]+|[^\\W_{_CJK_CHARS}]+", re.UNICODE)
 _APOSTROPHES = re.compile(r"(?<=\w)['’`](?=\w)")
 
 EN_STOPWORDS = frozenset(
@@ -41,12 +39,13 @@ EN_STOPWORDS = frozenset(
     my mine kid kids friend friends lol haha random question questions wonder wondering curious
     saw seen watch watched watching mention mentioned love loved cool weird real thing today
     yesterday recently someone everyone anyone people remind reminds guess think thought
+    come comes came coming go goes went going get gets got getting make makes made take takes took
+    put puts keep keeps use used try tried need needs time times place way back ago year years
+    exactly basically wait
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 
-ZH_STOPCHARS = frozenset(
-    "的了是吗呢吧啊呀么在有和与及我你您他她它们这那个一下请讲说告诉些吗嘛哦呃就都也还又很"
-)
+ZH_STOPCHARS = frozenset("的了是吗呢吧啊呀么在有和与及我你您他她它们这那个一下请讲说告诉些吗嘛哦呃就都也还又很")
 ZH_STOPWORDS = frozenset(
     [
         "什么",
@@ -146,8 +145,4 @@ def cjk_bigrams(run: str) -> list[str]:
     if len(run) == 1:
         return [] if run in ZH_STOPCHARS else [run]
     grams = [run[i : i + 2] for i in range(len(run) - 1)]
-    return [
-        g
-        for g in grams
-        if not (g[0] in ZH_STOPCHARS or g[1] in ZH_STOPCHARS) and g not in ZH_STOPWORDS
-    ]
+    return [g for g in grams if not (g[0] in ZH_STOPCHARS or g[1] in ZH_STOPCHARS) and g not in ZH_STOPWORDS]

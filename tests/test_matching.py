@@ -1,0 +1,111 @@
+"""Matching quality: the floors of issue 3 on our tune and holdout sets and the public dev sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluate import evaluate, load_labelled
+from bot.matcher import Matcher, MatcherConfig
+from bot.render import Renderer
+from bot.replies import Snapshot, Storyteller
+from bot.validate import build_snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+DEV = ROOT.parent / "shared" / "eval" / "dev.yaml"
+
+# (file, overall, in scope, off-topic). The holdout was never tuned against; see BENCHMARKS.md.
+FLOORS = [
+    (DATA / "questions_tune.yaml", 0.90, 0.90, 0.95),
+    (DATA / "questions_holdout.yaml", 0.90, 0.90, 0.95),
+]
+
+
+@pytest.fixture(scope="module")
+def teller() -> Storyteller:
+    snapshot, problems = build_snapshot(ROOT / "stories")
+    assert snapshot is not None, problems
+    return Storyteller(snapshot)
+
+
+@pytest.mark.parametrize(("path", "overall", "in_scope", "off_topic"), FLOORS, ids=lambda v: getattr(v, "name", ""))
+def test_accuracy_floor(teller: Storyteller, path: Path, overall: float, in_scope: float, off_topic: float) -> None:
+    items, problems = load_labelled(path)
+    assert not problems and len(items) >= 150
+    result = evaluate(teller, items)
+    misses = "\n".join(f"{m.question!r}: expected {m.expect}, got {m.got}" for m in result.misses)
+    assert result.accuracy >= overall, misses
+    assert result.in_scope_accuracy >= in_scope, misses
+    assert result.off_topic_accuracy >= off_topic, misses
+
+
+def test_dev_sample_floor(teller: Storyteller) -> None:
+    if not DEV.exists():
+        pytest.skip("the public dev sample lives in ../shared/eval beside the repository")
+    result = evaluate(teller, load_labelled(DEV)[0])
+    assert result.accuracy >= 0.9 and result.in_scope_accuracy >= 0.9 and result.off_topic_accuracy >= 0.95
+
+
+def test_labelled_sets_are_large_distinct_and_cover_every_story(teller: Storyteller) -> None:
+    tune, _ = load_labelled(DATA / "questions_tune.yaml")
+    holdout, _ = load_labelled(DATA / "questions_holdout.yaml")
+    assert len(tune) + len(holdout) >= 300
+    assert not {i.question.lower() for i in tune} & {i.question.lower() for i in holdout}
+    ids = set(teller.snapshot.catalog.stories)
+    for items in (tune, holdout):
+        assert {i.expect for i in items if i.expect} == ids
+        assert any(i.expect is None for i in items)
+        assert any(any("\u4e00" <= ch <= "\u9fff" for ch in i.question) for i in items)
+
+
+@pytest.mark.parametrize(
+    ("question", "story"),
+    [
+        ("who let the ducks cross", "pearce-ducks"),
+        ("DUCKS!!!", "pearce-ducks"),
+        ("kenia hockey", "kenya-ice-hockey"),
+        ("duckrowerstory", "pearce-ducks"),
+        ("🦆", "pearce-ducks"),
+        ("淘宝打败eBay", "ebay-2003"),
+        ("2003年淘宝和eBay之争", "ebay-2003"),
+    ],
+)
+def test_fans_phrasings(teller: Storyteller, question: str, story: str) -> None:
+    reply = teller.answer(question)
+    assert (reply.outcome.value, reply.story_id) == ("story", story)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["who founded amazon", "where is my package", "ebay password reset", "peking duck recipe", "/start", "", "🙂🙂🙂"],
+)
+def test_off_topic_gets_no_story(teller: Storyteller, question: str) -> None:
+    assert teller.answer(question).story_id is None
+
+
+def test_chinese_question_gets_chinese_reply_and_lang_forces(teller: Storyteller) -> None:
+    assert teller.answer("鸭子的故事").lang == "zh"
+    assert teller.answer("鸭子的故事", "en").lang == "en"
+
+
+def test_close_runners_up_make_a_did_you_mean(teller: Storyteller) -> None:
+    catalog = teller.snapshot.catalog
+    wide = MatcherConfig(clarify_margin=15.0)
+    clarifying = Storyteller(Snapshot(catalog, Matcher(catalog, wide), Renderer(catalog)))
+    reply = clarifying.answer("jack ma")
+    assert reply.outcome.value == "clarify" and reply.story_id is None
+    choices = [button.data for row in reply.buttons for button in row]
+    assert choices == ["s:en:founding", "s:en:jin-yong-nicknames"]
+    assert "founding" not in reply.text  # the wording comes from titles, not ids
+
+
+def test_a_lone_shared_word_is_not_a_story(teller: Storyteller) -> None:
+    assert teller.answer("alibaba").story_id is None
+
+
+def test_small_talk_is_recognised_and_never_a_story(teller: Storyteller) -> None:
+    for question in ("hi", "thanks a lot!", "谢谢", "goodbye"):
+        reply = teller.answer(question)
+        assert reply.outcome.value == "smalltalk" and reply.story_id is None, question
