@@ -378,10 +378,10 @@ def _terms_of(norm: str) -> tuple[list[str], str]:
         if is_cjk_run(run):
             terms.extend(cjk_bigrams(run))
             content.append(run)
-        else:
-            words = content_words(run)
-            terms.extend(words)
-            content.extend(words)
+        elif run not in EN_STOPWORDS:
+            word = stem(run)
+            terms.append(word)
+            content.append(word)
     return terms, " ".join(content)
 
 

@@ -94,7 +94,10 @@ def detect_lang(text: str) -> str:
 
 def is_cjk_run(token: str) -> bool:
     """Whether a run from `runs()` is Chinese."""
-    return bool(token) and _CJK.match(token[0]) is not None
+    if not token:
+        return False
+    first = token[0]
+    return "\u3400" <= first <= "\u4dbf" or "\u4e00" <= first <= "\u9fff" or "\uf900" <= first <= "\ufaff"
 
 
 def is_emoji(token: str) -> bool:
