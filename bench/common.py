@@ -15,7 +15,7 @@ from bot.validate import build_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "dev.yaml"
-SYLLABLES = "ka lo mi nu pe ra si to vu xe zo ba de fi gu ho ju ke".split()
+SYLLABLES = ["ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "vu", "xe", "zo", "ba", "de", "fi", "gu", "ho", "ju", "ke"]
 
 
 def shipped() -> Catalog:

@@ -146,34 +146,36 @@ class _Reader:
             self.problem(line, fld, "is an empty list", "add at least one item")
         return tuple(items)
 
-    def per_lang(self, mapping: LocDict, key: str, *, as_list: bool) -> dict[str, Any]:
+    def per_lang(
+        self, mapping: LocDict, key: str, *, as_list: bool, where: str = ""
+    ) -> dict[str, Any]:
         value = mapping.get(key)
         line = self.line_of(mapping, key)
         if not isinstance(value, dict):
             self.problem(
                 line,
-                key,
+                f"{where}{key}",
                 f"must give each language ({', '.join(LANGS)}), not {_kind(value)}",
                 f"write '{key}:' then indented lines 'en: ...' and 'zh: ...'",
             )
             return {}
         assert isinstance(value, LocDict)
-        self.unknown_fields(value, LANGS, f"{key}.")
+        self.unknown_fields(value, LANGS, f"{where}{key}.")
         result: dict[str, Any] = {}
         for lang in LANGS:
             if lang not in value:
                 self.problem(
-                    value.line,
-                    f"{key}.{lang}",
+                    line,
+                    f"{where}{key}.{lang}",
                     f"the {_LANG_NAMES[lang]} version is missing",
                     f"add '{lang}:' under '{key}:'",
                 )
                 continue
-            where = self.line_of(value, lang)
+            at = self.line_of(value, lang)
             if as_list:
-                result[lang] = self.text_list(value[lang], where, f"{key}.{lang}")
+                result[lang] = self.text_list(value[lang], at, f"{where}{key}.{lang}")
             else:
-                checked = self.text(value[lang], where, f"{key}.{lang}")
+                checked = self.text(value[lang], at, f"{where}{key}.{lang}")
                 if checked is not None:
                     result[lang] = checked
         return result
@@ -239,6 +241,13 @@ def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
                 "id",
                 f"'{story_id}' is not a valid id",
                 "use up to 40 lowercase letters, digits and '-' (it is the deep-link payload)",
+            )
+        elif story_id != path.stem and (path.parent / f"{story_id}.yaml").is_file():
+            reader.problem(
+                reader.line_of(data, "id"),
+                "id",
+                f"the id '{story_id}' is already used by {story_id}.yaml",
+                f"give this story its own id, and name the file after it ({path.stem}?)",
             )
         elif story_id != path.stem:
             reader.problem(
@@ -375,8 +384,8 @@ def load_smalltalk(path: Path) -> tuple[dict[str, SmallTalk], list[Problem]]:
             )
             continue
         reader.unknown_fields(body, SMALLTALK_FIELDS, f"{intent}.")
-        questions = reader.per_lang(body, "questions", as_list=True)
-        reply = reader.per_lang(body, "reply", as_list=False)
+        questions = reader.per_lang(body, "questions", as_list=True, where=f"{intent}.")
+        reply = reader.per_lang(body, "reply", as_list=False, where=f"{intent}.")
         intents[intent] = SmallTalk(intent, questions, reply, line)
     return intents, reader.problems
 
@@ -429,7 +438,7 @@ def load_ui(path: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
         for key in UI_KEYS:
             if key not in strings:
                 reader.problem(
-                    strings.line,
+                    reader.line_of(data, lang),
                     f"{lang}.{key}",
                     f"the string '{key}' is missing",
                     f"add '{key}: ...' under '{lang}:'",
@@ -461,6 +470,7 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
         )
         return None, problems
     stories: dict[str, Story] = {}
+    unusable: set[str] = set()  # files with errors of their own: not "missing" for `related`
     files = story_files(root)
     for extra in sorted(root.glob("*.yml")):
         problems.append(
@@ -487,6 +497,7 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
         story, found = load_story(path)
         problems.extend(found)
         if story is None:
+            unusable.add(path.stem)
             continue
         if story.id in stories:
             first = stories[story.id].path
@@ -507,7 +518,7 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
     problems.extend(found)
     ui, found = load_ui(root / "ui.yaml")
     problems.extend(found)
-    problems.extend(_cross_checks(stories))
+    problems.extend(_cross_checks(stories, unusable))
     if any(not p.warning for p in problems):
         return None, problems
     return Catalog(
@@ -515,11 +526,13 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
     ), problems
 
 
-def _cross_checks(stories: dict[str, Story]) -> list[Problem]:
+def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, tuple[Story, str]] = {}
     for story in stories.values():
         for index, other in enumerate(story.related):
+            if other in unusable:
+                continue  # its own file's errors say what is wrong with it
             if other not in stories:
                 problems.append(
                     Problem(

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -27,6 +29,10 @@ TEMPLATE_NAMES = (
 NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "error")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAGS = re.compile(r"<[^>]+>")
+# One operator may not build more than this: `'x' * 10**9` or `7 ** 10**9` is a single C call
+# that no time budget can interrupt, and jinja2 would even fold it while compiling.
+MAX_BUILT = 1_000_000
+_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\*|[0-9]+)?(?:\.(\*|[0-9]+))?")
 
 
 def template_file(name: str, lang: str) -> str:
@@ -55,12 +61,42 @@ def story_view(story: Story, lang: str) -> dict[str, Any]:
     }
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, also refusing `*`, `**` and `%` that would build something huge."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """Apply `operator` unless its result would be enormous."""
+        if _too_big(operator, left, right):
+            raise SecurityError(f"'{operator}' would build more than {MAX_BUILT:,} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+def _too_big(operator: str, left: Any, right: Any) -> bool:
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                return len(seq) * times > MAX_BUILT
+        return False
+    if operator == "**":
+        if isinstance(left, int) and isinstance(right, int) and abs(left) > 1:
+            return right * abs(left).bit_length() > MAX_BUILT * 4
+        return False
+    if operator == "%" and isinstance(left, str):
+        for match in _FORMAT_WIDTH.finditer(left):
+            for width in match.groups():
+                if width == "*" or (width is not None and int(width) > MAX_BUILT):
+                    return True
+    return False
+
+
 class Renderer:
     """A sandboxed, autoescaping, strict jinja2 environment over one templates folder."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = _Sandbox(
             loader=FileSystemLoader(str(catalog.templates_dir)),
             autoescape=True,
             undefined=StrictUndefined,

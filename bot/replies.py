@@ -286,7 +286,7 @@ def page_data(page: int, lang: str) -> str:
 
 def parse_button(data: str) -> tuple[str, list[str]] | None:
     """Validate callback data; None when it is not ours (forged, old format, garbage)."""
-    if not isinstance(data, str) or len(data.encode()) > 64:
+    if not isinstance(data, str) or not data.isascii() or len(data) > 64:
         return None
     parts = data.split(":")
     kind, args = parts[0], parts[1:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,8 +124,18 @@ def parse_yaml(text: str) -> Any:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        context = exc.context or ""
+        if exc.context_mark is not None and ("quoted scalar" in context or "flow" in context):
+            mark = exc.context_mark  # a quote or bracket never closed: where it opened
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or "the YAML is not valid"
+        opened = line if "quoted scalar" in context else _open_quote_line(text, line)
+        if opened is not None:
+            raise YamlProblem(
+                opened,
+                f"YAML syntax: the quote opened on line {opened} is not closed on that line",
+                "close the quote on the same line (a \" inside quoted text is written \\\")",
+            ) from None
         lines = text.splitlines()
         source = lines[line - 1] if 0 < line <= len(lines) else ""
         if "\t" in source[: len(source) - len(source.lstrip())] or "\t" in problem:
@@ -134,11 +145,33 @@ def parse_yaml(text: str) -> Any:
         raise YamlProblem(1, f"YAML syntax: {exc}", "check the file's indentation") from None
 
 
+_KEY_LINE = re.compile(r"\n[ ]*[A-Za-z0-9_-]+:[ \n]")
+
+
+def _open_quote_line(text: str, line: int) -> int | None:
+    """Where a quoted value began that swallowed the next lines up to the error, if one did."""
+    last: Any = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.line + 1 >= line:
+                break
+            last = token
+    except yaml.YAMLError:
+        pass
+    if not isinstance(last, yaml.ScalarToken) or last.style not in ("'", '"'):
+        return None
+    source = text[last.start_mark.index : last.end_mark.index]
+    # Quoted text may run over lines, but not over what looks like the next field.
+    return last.start_mark.line + 1 if _KEY_LINE.search(source) else None
+
+
 def _syntax_fix(problem: str) -> str:
     if "\\t" in problem or "tab" in problem.lower():
         return "indent with spaces, not tabs"
     if "could not determine a constructor" in problem:
         return "remove the '!!' tag: stories hold plain text, lists and mappings only"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "close the [ with ] (or the { with }) on the line it opens, commas between items"
     if "mapping values are not allowed" in problem:
         return "put text that contains ': ' inside double quotes"
     if "found unexpected end of stream" in problem or "found unexpected" in problem:

@@ -31,11 +31,13 @@ _TAG = re.compile(
 _ATTR = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|([a-zA-Z]+));")
 _TOKEN = re.compile(r"<[^<>]*>|&[^&;\s<>]{1,12};")
+_TAGS_ONLY = re.compile(r"<[^<>]*>")
 
 
 def telegram_length(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units), of the raw HTML: a safe upper bound."""
-    return len(text.encode("utf-16-le")) // 2
+    # surrogatepass: a lone surrogate (JSON can carry one) is one unit, not a crash.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def html_problems(text: str) -> list[str]:
@@ -105,8 +107,22 @@ def _tag_name(token: str) -> str:
 
 def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split valid Telegram HTML into parts of at most `limit`, closing and reopening tags."""
+    return _split(text, limit)[0]
+
+
+def needs_hard_cut(text: str, limit: int = MESSAGE_LIMIT) -> bool:
+    """Whether splitting `text` has to cut inside a word: no break to cut at in a whole message."""
+    return _split(text, limit)[1]
+
+
+def _has_text(html: str) -> bool:
+    return bool(_TAGS_ONLY.sub("", html).strip())
+
+
+def _split(text: str, limit: int) -> tuple[list[str], bool]:
     if telegram_length(text) <= limit:
-        return [text]
+        return [text], False
+    hard = False
     parts: list[str] = []
     open_tags: list[tuple[str, str]] = []  # (name, opening tag as written)
     current = ""
@@ -130,12 +146,14 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
                 current += piece
                 piece = ""
                 break
-            cut = _cut_point(piece, room)
-            if cut <= 0:
-                if current.strip(" \n") and current != "".join(t for _, t in open_tags):
+            cut, clean = _cut_point(piece, room)
+            if not clean:
+                if _has_text(current):
+                    # Give the piece a message of its own before cutting inside a word.
                     flush()
                     continue
-                cut = max(room, 1)
+                hard = True
+                cut = max(cut, 1)
             current += piece[:cut]
             piece = piece[cut:].lstrip(" ")
             flush()
@@ -152,18 +170,20 @@ def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
                 open_tags.append((_tag_name(token), token))
     if current.strip() and current != "".join(tag for _, tag in open_tags):
         parts.append(current.rstrip() + closing())
-    return [part.strip("\n") for part in parts if part.strip()]
+    # A part of tags alone (an empty <b></b> at a cut) is a message Telegram refuses as empty.
+    return [part.strip("\n") for part in parts if _has_text(part)], hard
 
 
-def _cut_point(piece: str, room: int) -> int:
-    """Where to cut `piece` to fit `room` units: a paragraph, a line, a sentence, a space."""
+def _cut_point(piece: str, room: int) -> tuple[int, bool]:
+    """Where to cut `piece` to fit `room` units (a paragraph, a line, a sentence, a space),
+    and whether that is a clean break rather than the middle of a word."""
     if room <= 0:
-        return 0
+        return 0, False
     window = piece[:room]
     while telegram_length(window) > room:
         window = window[:-1]
     for separator in ("\n\n", "\n", ". ", "。", "! ", "? ", " "):
         at = window.rfind(separator)
         if at > len(window) // 3:
-            return at + len(separator)
-    return len(window)
+            return at + len(separator), True
+    return len(window), False

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 from rapidfuzz import fuzz, process
 
@@ -18,36 +21,76 @@ from bot.catalog import LANGS, Catalog, Story, load_catalog
 from bot.problems import Problem
 from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, story_view, template_file
 from bot.replies import Snapshot
-from bot.telegram_html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
+from bot.telegram_html import (
+    MESSAGE_LIMIT,
+    html_problems,
+    needs_hard_cut,
+    split_html,
+    telegram_length,
+)
 from bot.text import content_words, normalise
 
 RENDER_SECONDS = 2.0
+RENDER_MEMORY_MB = 256
 RENDER_CHARS = 200_000
 CONFUSION_SCORE = 92.0
 CONFUSION_MAX_PHRASINGS = 3000
 BUTTON_LABEL_LIMIT = 64
+SAMPLE_STORIES = 24
+LONG_TEXT = 3000
 
 
 class _Budget(Exception):
     """A template ran too long or wrote too much."""
 
 
-def build_snapshot(root: Path, *, confusion: bool = False) -> tuple[Snapshot | None, list[Problem]]:
-    """Load, check and prepare a catalogue; None when any error means it must not be served."""
+def _peak_memory_mb() -> float | None:
+    """The process's peak memory so far, where the platform can tell (not on Windows)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def build_snapshot(
+    root: Path, *, confusion: bool = False, thorough: bool = False
+) -> tuple[Snapshot | None, list[Problem]]:
+    """Load, check and prepare a catalogue; None when any error means it must not be served.
+
+    `thorough` (what `storybot check` does) renders every story in every language; otherwise
+    (start-up and hot reload) every template is rendered with a sample of stories, and every
+    story's own HTML is still checked, which keeps loading 1,000 stories well under a second.
+    """
     catalog, problems = load_catalog(root)
     if catalog is None:
         return None, problems
     renderer = Renderer(catalog)
-    problems.extend(check_templates(catalog, renderer))
+    problems.extend(check_templates(catalog, renderer, thorough=thorough))
     if confusion:
         problems.extend(confusable_phrasings(catalog))
+    # One mistake can surface twice (an opening and a closing tag): say it once.
+    problems = list(dict.fromkeys(problems))
     if any(not p.warning for p in problems):
         return None, problems
     snapshot = Snapshot.build(catalog)
     return Snapshot(catalog, snapshot.matcher, renderer), problems
 
 
-def check_templates(catalog: Catalog, renderer: Renderer) -> list[Problem]:
+def _render_sample(catalog: Catalog, thorough: bool) -> list[Story]:
+    """Every story when thorough; else a few, plus any with its own template or a long text."""
+    stories = list(catalog.stories.values())
+    if thorough:
+        return stories
+    return [
+        s
+        for index, s in enumerate(stories)
+        if index < SAMPLE_STORIES or s.template or max(len(t) for t in s.text.values()) > LONG_TEXT
+    ]
+
+
+def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = True) -> list[Problem]:
     """Syntax, strict variables, Telegram HTML and length, for every reply in every language."""
     problems: list[Problem] = []
     tdir = catalog.templates_dir
@@ -93,16 +136,22 @@ def check_templates(catalog: Catalog, renderer: Renderer) -> list[Problem]:
         problems.extend(_story_text_problems(story))
     if problems:
         return problems
+    # A template that failed once fails for every story: say so once, and do not wait again.
+    failed: set[Path] = set()
+    sample = _render_sample(catalog, thorough)
     for lang in LANGS:
-        for story in catalog.stories.values():
+        for story in sample:
             file = template_file(story.template or "story", lang)
+            if tdir / file in failed:
+                continue
             html = _guarded(
                 problems,
                 tdir / file,
-                lambda s=story, lg=lang: renderer.render_story(s, lg),
+                partial(renderer.render_story, story, lang),
                 f"story '{story.id}'",
             )
             if html is None:
+                failed.add(tdir / file)
                 continue
             _html_checks(problems, tdir / file, html, f"story '{story.id}' ({lang})", split=True)
             if len(story.title[lang]) > BUTTON_LABEL_LIMIT:
@@ -118,13 +167,17 @@ def check_templates(catalog: Catalog, renderer: Renderer) -> list[Problem]:
                 )
         for name, context in _menu_contexts(catalog, lang):
             file = template_file(name, lang)
+            if tdir / file in failed:
+                continue
             html = _guarded(
                 problems,
                 tdir / file,
-                lambda n=name, c=context, lg=lang: renderer.render(n, lg, **c),
+                partial(renderer.render, name, lang, **context),
                 name,
             )
-            if html is not None:
+            if html is None:
+                failed.add(tdir / file)
+            else:
                 _html_checks(problems, tdir / file, html, f"{name} ({lang})", split=False)
     return problems
 
@@ -132,14 +185,27 @@ def check_templates(catalog: Catalog, renderer: Renderer) -> list[Problem]:
 def _story_text_problems(story: Story) -> list[Problem]:
     problems: list[Problem] = []
     for lang, text in story.text.items():
-        for message in html_problems(text):
+        line = story.lines.get(f"text.{lang}", 1)
+        found = html_problems(text)
+        for message in found:
             problems.append(
                 Problem(
                     story.path,
-                    story.lines.get(f"text.{lang}", 1),
+                    line,
                     f"text.{lang}",
                     message,
                     "use only Telegram's tags (b, i, u, s, a href, code, pre, blockquote) and close each one",
+                )
+            )
+        if not found and needs_hard_cut(text, MESSAGE_LIMIT):
+            problems.append(
+                Problem(
+                    story.path,
+                    line,
+                    f"text.{lang}",
+                    f"the text has a passage too long to split into messages of {MESSAGE_LIMIT} "
+                    "characters (no space, line break or full stop to cut at)",
+                    "add spaces, full stops or paragraph breaks (blank lines) to the text",
                 )
             )
     return problems
@@ -185,7 +251,7 @@ def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, s
         problems.append(
             Problem(
                 file,
-                0,
+                _html_line(file, html, message),
                 "",
                 f"the {what} reply is not valid Telegram HTML: {message}",
                 "escape text with the template's {{ }} and use only Telegram's tags",
@@ -193,7 +259,9 @@ def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, s
         )
     if split:
         parts = split_html(html, MESSAGE_LIMIT)
-        if any(telegram_length(p) > MESSAGE_LIMIT for p in parts):
+        if needs_hard_cut(html, MESSAGE_LIMIT) or any(
+            telegram_length(p) > MESSAGE_LIMIT for p in parts
+        ):
             problems.append(
                 Problem(
                     file,
@@ -215,14 +283,43 @@ def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, s
         )
 
 
+_PROBLEM_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*")
+_PROBLEM_AT = re.compile(r"at character ([0-9]+)")
+
+
+def _html_line(file: Path, html: str, message: str) -> int:
+    """The template line that wrote what `message` is about (0 when it came from a variable)."""
+    at = _PROBLEM_AT.search(message)
+    if at is not None:
+        start = int(at.group(1)) - 1
+        needle = html[start : start + 12].split("\n", 1)[0]
+    else:
+        tag = _PROBLEM_TAG.search(message)
+        needle = tag.group(0) if tag is not None else ""
+    try:
+        source = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if needle and needle in line:
+            return number
+    return 0
+
+
 def _guarded(
     problems: list[Problem], file: Path, render: Callable[[], str], what: str
 ) -> str | None:
     """Render under a time and size budget, turning any failure into a Problem at its template line."""
     deadline = time.monotonic() + RENDER_SECONDS
+    start_memory = _peak_memory_mb()
+    memory_limit = None if start_memory is None else start_memory + RENDER_MEMORY_MB
 
     def tracer(frame: FrameType, event: str, arg: object) -> Any:
-        if time.monotonic() > deadline:
+        # A loop that doubles a string ({% set ns.a = ns.a ~ ns.a %}) runs out of memory
+        # long before it runs out of time.
+        if time.monotonic() > deadline or (
+            memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit
+        ):
             raise _Budget
         return tracer
 
@@ -230,25 +327,37 @@ def _guarded(
     sys.settrace(tracer)
     try:
         html = render()
-    except _Budget:
+    except _Budget as exc:
         problems.append(
             Problem(
                 file,
-                0,
+                _template_line(exc, file),
                 "",
-                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s",
-                "remove loops that never end or loop too often",
+                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s "
+                f"or {RENDER_MEMORY_MB} MB",
+                "remove loops that never end, loop too often or build huge text",
             )
         )
         return None
-    except RecursionError:
+    except RecursionError as exc:
         problems.append(
             Problem(
                 file,
-                0,
+                _template_line(exc, file),
                 "",
                 f"rendering the {what} reply never ends (a template calls itself)",
                 "remove the macro or include that calls itself",
+            )
+        )
+        return None
+    except SecurityError as exc:
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply was stopped: {exc.message}",
+                "write the text out instead of computing it (no huge repeats, powers or widths)",
             )
         )
         return None

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the catalogue is clean (warnings allowed), 1 otherwise."""
     root = settings_for(args).stories_dir
-    snapshot, problems = build_snapshot(root, confusion=True)
+    snapshot, problems = build_snapshot(root, confusion=True, thorough=True)
     errors = [p for p in problems if not p.warning]
     if args.json:
         for problem in problems:

@@ -40,9 +40,9 @@ def _print(result: EvalResult, file: Path) -> None:
         print(f"\n{len(result.misses)} miss(es):")
         for miss in result.misses:
             got = miss.got or f"no story ({miss.outcome})"
-            print(
-                f"  {file.name}:{miss.line}  {miss.question!r}\n      expected {miss.expect or 'no story'}, got {got} (score {miss.score:.1f})"
-            )
+            expected = miss.expect or "no story"
+            print(f"  {file.name}:{miss.line}  {miss.question!r}")
+            print(f"      expected {expected}, got {got} (score {miss.score:.1f})")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,9 +1,27 @@
-"""A local fake Telegram Bot API server for testing the bot through real PTB over real HTTP."""
+"""A local fake Telegram Bot API server for testing the bot through real PTB over real HTTP.
+
+Usage (standard library only; one server per test)::
+
+    with FakeTelegram() as tg:
+        app = ApplicationBuilder().token(TOKEN).base_url(tg.base_url).base_file_url(tg.base_file_url).build()
+        ...  # start the app / updater
+        uid = tg.message(42, "who let the ducks cross?")
+        await tg.async_wait_for(lambda: tg.sent_messages(42))  # never block the bot's event loop
+        await tg.async_wait_confirmed(uid)
+
+Behaviour follows the Bot API where it is cheap to: Telegram-HTML is checked like tdlib does
+(``strict_html`` additionally rejects a bare ``&``, which Telegram would show literally), text limits
+apply after entity parsing, callback_data must be 1-64 bytes, edits that change nothing fail with
+"message is not modified", getUpdates conflicts with a webhook or a second poller (409).
+Faults (``fail_next``/``set_fault_rate``) never count as delivered, except ``lost_response``:
+the method takes effect and then the connection is closed before the answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import email.parser
 import email.policy
 import http.client
@@ -11,13 +29,14 @@ import itertools
 import json
 import random
 import re
+import select
 import socket
 import threading
 import time
 import traceback
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -35,40 +54,100 @@ NOT_MODIFIED = (
     "exactly the same as a content and reply markup of the current content and reply markup of "
     "the message"
 )
-QUERY_INVALID = (
-    "Bad Request: query is too old and response timeout expired or query ID is invalid"
-)
+QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
         "upload_video_note",
     }
 )
 # Form values PTB sends as plain strings that must never be JSON-decoded ("123" stays "123").
 TEXT_FIELDS = frozenset(
     {
-        "text", "caption", "query", "description", "short_description", "title", "name", "url",
-        "secret_token", "parse_mode", "callback_query_id", "inline_query_id", "inline_message_id",
-        "next_offset", "switch_pm_text", "switch_pm_parameter", "emoji", "language_code",
-        "action", "file_id", "ip_address", "business_connection_id", "message_effect_id",
-        "sticker", "photo", "document", "audio", "video", "animation", "voice", "video_note",
-        "address", "first_name", "last_name", "phone_number", "question", "explanation",
-        "payload", "custom_title", "game_short_name", "foursquare_id", "google_place_id",
+        "text",
+        "caption",
+        "query",
+        "description",
+        "short_description",
+        "title",
+        "name",
+        "url",
+        "secret_token",
+        "parse_mode",
+        "callback_query_id",
+        "inline_query_id",
+        "inline_message_id",
+        "next_offset",
+        "switch_pm_text",
+        "switch_pm_parameter",
+        "emoji",
+        "language_code",
+        "action",
+        "file_id",
+        "ip_address",
+        "business_connection_id",
+        "message_effect_id",
+        "sticker",
+        "photo",
+        "document",
+        "audio",
+        "video",
+        "animation",
+        "voice",
+        "video_note",
+        "address",
+        "first_name",
+        "last_name",
+        "phone_number",
+        "question",
+        "explanation",
+        "payload",
+        "custom_title",
+        "game_short_name",
+        "foursquare_id",
+        "google_place_id",
     }
 )
 # Fields that make an inline keyboard button do something (a button needs exactly one).
 _INLINE_BUTTON_ACTIONS = frozenset(
     {
-        "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-        "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-        "callback_game", "pay",
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
     }
 )
-_TRUE_PREFIXES = ("set", "delete", "pin", "unpin", "leave", "ban", "unban", "restrict",
-                  "promote", "approve", "decline")
+_TRUE_PREFIXES = (
+    "set",
+    "delete",
+    "pin",
+    "unpin",
+    "leave",
+    "ban",
+    "unban",
+    "restrict",
+    "promote",
+    "approve",
+    "decline",
+    "edit",
+)
 _POLLING_METHODS = frozenset({"getUpdates", "getMe"})
 _PATH_RE = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z0-9_]+)/?$")
 _FILE_RE = re.compile(r"^/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
@@ -94,6 +173,7 @@ class Call:
     result: Any = None
     error: str | None = None
     fault: str | None = None
+    _conn: socket.socket | None = field(default=None, repr=False, compare=False)
 
     @property
     def done(self) -> bool:
@@ -146,6 +226,10 @@ class _MessageMeta:
     markup: JSONDict | None = None
 
 
+class _ClientGone(Exception):
+    """The client closed its connection while its request was waiting (e.g. a cancelled poll)."""
+
+
 class ApiError(Exception):
     """A Bot API error answer: ok=false with error_code and description."""
 
@@ -164,8 +248,22 @@ class HTMLParseError(ValueError):
 
 _HTML_TAGS = frozenset(
     {
-        "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler",
-        "tg-emoji", "span", "pre", "code", "blockquote",
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
     }
 )
 _SPACES = frozenset(b" \t\r\n\0\x0b\x0c")
@@ -198,7 +296,7 @@ def _decode_entity(data: bytes, pos: int) -> tuple[int, int]:
     else:
         while _is_alpha(data[end]):
             end += 1
-        res = _NAMED_ENTITIES.get(data[pos + 1:end], 0)
+        res = _NAMED_ENTITIES.get(data[pos + 1 : end], 0)
         if not res:
             return 0, pos
     if data[end] == 0x3B:  # ';'
@@ -230,7 +328,7 @@ def parse_telegram_html(text: str, *, strict: bool = True) -> str:
                 if like:
                     name = like.group().decode("ascii")
                     raise HTMLParseError(f'Unsupported HTML entity "{name}" at byte offset {i}')
-                raise HTMLParseError(f'Unescaped "&" at byte offset {i}; use &amp;')
+                raise HTMLParseError(f'Unescaped "&" at byte offset {i}')
             code, end = _decode_entity(data, i)
             if code:
                 _append_code(out, code)
@@ -247,7 +345,7 @@ def parse_telegram_html(text: str, *, strict: bool = True) -> str:
                 i += 1
             if i >= size:
                 raise HTMLParseError(f"Unclosed start tag at byte offset {begin}")
-            tag = data[begin + 1:i].decode("utf-8", "replace").lower()
+            tag = data[begin + 1 : i].decode("utf-8", "replace").lower()
             if tag not in _HTML_TAGS:
                 raise HTMLParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
             argument = ""
@@ -263,17 +361,14 @@ def parse_telegram_html(text: str, *, strict: bool = True) -> str:
                     i += 1
                 attr = data[attr_begin:i].decode("utf-8", "replace")
                 if not attr:
-                    raise HTMLParseError(
-                        f'Empty attribute name in the tag "{tag}" at byte offset {begin}'
-                    )
+                    raise HTMLParseError(f'Empty attribute name in the tag "{tag}" at byte offset {begin}')
                 while i < size and data[i] in _SPACES:
                     i += 1
                 if data[i] != 0x3D:  # '='
                     if tag == "blockquote" and attr.lower() == "expandable":
                         continue
                     raise HTMLParseError(
-                        "Expected equal sign in declaration of an attribute of the tag "
-                        f'"{tag}" at byte offset {begin}'
+                        f'Expected equal sign in declaration of an attribute of the tag "{tag}" at byte offset {begin}'
                     )
                 i += 1
                 while i < size and data[i] in _SPACES:
@@ -283,13 +378,11 @@ def parse_telegram_html(text: str, *, strict: bool = True) -> str:
                 value = bytearray()
                 if data[i] not in b"'\"":
                     token_begin = i
-                    while chr(data[i]).isalnum() and data[i] < 0x80 or data[i] in b".-":
+                    while (data[i] < 0x80 and chr(data[i]).isalnum()) or data[i] in b".-":
                         i += 1
                     value += data[token_begin:i].lower()
                     if data[i] not in _SPACES and data[i] != 0x3E:
-                        raise HTMLParseError(
-                            f"Unexpected end of name token at byte offset {token_begin}"
-                        )
+                        raise HTMLParseError(f"Unexpected end of name token at byte offset {token_begin}")
                 else:
                     quote = data[i]
                     i += 1
@@ -316,16 +409,14 @@ def parse_telegram_html(text: str, *, strict: bool = True) -> str:
                 elif tag == "tg-emoji" and attr == "emoji-id":
                     argument = val
             if tag == "span" and argument != "spoiler":
-                raise HTMLParseError(
-                    f'Tag "span" must have class "tg-spoiler" at byte offset {begin}'
-                )
+                raise HTMLParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
             stack.append((tag, argument))
         else:  # end tag
             if not stack:
                 raise HTMLParseError(f"Unexpected end tag at byte offset {begin}")
             while data[i] not in _SPACES and data[i] != 0x3E:
                 i += 1
-            end_tag = data[begin + 2:i].decode("utf-8", "replace").lower()
+            end_tag = data[begin + 2 : i].decode("utf-8", "replace").lower()
             while i < size and data[i] in _SPACES:
                 i += 1
             if data[i] != 0x3E:
@@ -333,8 +424,7 @@ def parse_telegram_html(text: str, *, strict: bool = True) -> str:
             tag, argument = stack[-1]
             if end_tag and end_tag != tag:
                 raise HTMLParseError(
-                    f'Unmatched end tag at byte offset {begin}, expected "</{tag}>", '
-                    f'found "</{end_tag}>"'
+                    f'Unmatched end tag at byte offset {begin}, expected "</{tag}>", found "</{end_tag}>"'
                 )
             if tag == "tg-emoji" and not (argument.isdigit() and int(argument) > 0):
                 raise HTMLParseError("Invalid custom emoji identifier specified")
@@ -436,6 +526,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeTelegram/1.0"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
 
     def setup(self) -> None:
         super().setup()
@@ -445,10 +536,8 @@ class _Handler(BaseHTTPRequestHandler):
             srv.handler_threads.add(threading.current_thread())
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
         srv = cast(_HTTPServer, self.server)
         with srv.conn_lock:
             srv.connections.discard(self.request)
@@ -497,10 +586,8 @@ class _Handler(BaseHTTPRequestHandler):
     def drop(self) -> None:
         """Close the connection without answering."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.request.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 # --------------------------------------------------------------------------- the fake
@@ -551,7 +638,8 @@ class FakeTelegram:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._pending: list[JSONDict] = []
-        self._last_update_id = 0
+        self._last_update_id = 0  # last update_id handed out (by make_* or push_update)
+        self._last_pushed_id = 0  # last update_id queued or posted; ids only ever increase
         self._confirmed_below = 0
         self._poll_seq = 0
         self._parked: Call | None = None
@@ -603,10 +691,8 @@ class FakeTelegram:
             connections = list(httpd.connections)
             threads = list(httpd.handler_threads)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         for thread in threads:
             thread.join(timeout=5)
@@ -697,9 +783,7 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ synchronisation
 
-    def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 10, what: str | None = None
-    ) -> T:
+    def wait_for(self, predicate: Callable[[], T], timeout: float = 10, what: str | None = None) -> T:
         """Block until predicate() is truthy (re-checked on every call/update); return it."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -712,9 +796,7 @@ class FakeTelegram:
                     raise AssertionError(self._timeout_report(what or repr(predicate), timeout))
                 self._cond.wait(remaining)
 
-    def wait_for_calls(
-        self, method: str, n: int = 1, timeout: float = 10, *, answered: bool = True
-    ) -> list[Call]:
+    def wait_for_calls(self, method: str, n: int = 1, timeout: float = 10, *, answered: bool = True) -> list[Call]:
         """Wait until n calls to method were answered (or merely arrived); return them all."""
 
         def check() -> list[Call]:
@@ -734,11 +816,11 @@ class FakeTelegram:
 
     def wait_polling(self, timeout: float = 10) -> Call:
         """Wait until a getUpdates long poll is parked waiting for updates; return that call."""
-        return self.wait_for(lambda: self._parked, timeout, "a parked getUpdates long poll")
+        parked = self.wait_for(lambda: self._parked, timeout, "a parked getUpdates long poll")
+        assert parked is not None
+        return parked
 
-    async def async_wait_for(
-        self, predicate: Callable[[], T], timeout: float = 10, what: str | None = None
-    ) -> T:
+    async def async_wait_for(self, predicate: Callable[[], T], timeout: float = 10, what: str | None = None) -> T:
         """wait_for() without blocking the event loop (for tests running the bot in-loop)."""
         return await asyncio.to_thread(self.wait_for, predicate, timeout, what)
 
@@ -746,9 +828,7 @@ class FakeTelegram:
         self, method: str, n: int = 1, timeout: float = 10, *, answered: bool = True
     ) -> list[Call]:
         """wait_for_calls() without blocking the event loop."""
-        return await asyncio.to_thread(
-            lambda: self.wait_for_calls(method, n, timeout, answered=answered)
-        )
+        return await asyncio.to_thread(lambda: self.wait_for_calls(method, n, timeout, answered=answered))
 
     async def async_wait_confirmed(self, update_id: int, timeout: float = 10) -> bool:
         """wait_confirmed() without blocking the event loop."""
@@ -819,9 +899,7 @@ class FakeTelegram:
             self._fault_rate = rate
             self._fault_kinds = tuple(kinds)
             self._fault_rng = random.Random(seed)
-            self._fault_methods = (
-                None if methods is None else frozenset(m.lower() for m in methods)
-            )
+            self._fault_methods = None if methods is None else frozenset(m.lower() for m in methods)
             self._fault_retry_after = retry_after
             self._fault_delay = delay
 
@@ -855,9 +933,10 @@ class FakeTelegram:
     def _prepare_update(self, update: JSONDict) -> JSONDict:
         stored = dict(update)
         uid = stored.get("update_id")
-        if not isinstance(uid, int) or isinstance(uid, bool) or uid <= self._last_update_id:
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid <= self._last_pushed_id:
             uid = self._last_update_id + 1
-        self._last_update_id = uid
+        self._last_pushed_id = uid
+        self._last_update_id = max(self._last_update_id, uid)
         stored["update_id"] = uid
         query = stored.get("callback_query")
         if isinstance(query, dict) and "id" in query:
@@ -915,15 +994,17 @@ class FakeTelegram:
         if known is not None:
             return dict(known)
         if isinstance(chat_id, str):
-            return {"id": -1001000000000, "type": "channel", "title": chat_id, "username":
-                    chat_id.lstrip("@")}
+            return {
+                "id": -1001000000000,
+                "type": "channel",
+                "title": chat_id,
+                "username": chat_id.lstrip("@"),
+            }
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": "Fan"}
         return {"id": chat_id, "type": "supergroup", "title": "Storybot Fans"}
 
-    def _store_message(
-        self, msg: JSONDict, meta: _MessageMeta, chat_key: int | str | None = None
-    ) -> None:
+    def _store_message(self, msg: JSONDict, meta: _MessageMeta, chat_key: int | str | None = None) -> None:
         chat = _norm_chat_id(msg["chat"]["id"]) if chat_key is None else chat_key
         key = (chat, int(msg["message_id"]))
         with self._cond:
@@ -937,9 +1018,7 @@ class FakeTelegram:
 
     def _last_message(self, chat_id: int | str, *, from_bot: bool) -> JSONDict | None:
         with self._cond:
-            keys = sorted(
-                k for k in self._messages if k[0] == chat_id and self._meta[k].from_bot == from_bot
-            )
+            keys = sorted(k for k in self._messages if k[0] == chat_id and self._meta[k].from_bot == from_bot)
             return dict(self._messages[keys[-1]]) if keys else None
 
     def _placeholder_bot_message(self, chat_id: int, text: str = "…") -> JSONDict:
@@ -1018,8 +1097,14 @@ class FakeTelegram:
         """Push a text message from a user; returns the update_id."""
         return self.push_update(
             self.make_message(
-                chat_id, text, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                username=username, entities=entities, reply_to_message=reply_to_message,
+                chat_id,
+                text,
+                user_id=user_id,
+                chat_type=chat_type,
+                first_name=first_name,
+                username=username,
+                entities=entities,
+                reply_to_message=reply_to_message,
                 language_code=language_code,
             )
         )
@@ -1051,8 +1136,13 @@ class FakeTelegram:
         """Push '/command payload' (with a bot_command entity); returns the update_id."""
         return self.push_update(
             self.make_command(
-                chat_id, text, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                username=username, language_code=language_code,
+                chat_id,
+                text,
+                user_id=user_id,
+                chat_type=chat_type,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
             )
         )
 
@@ -1074,8 +1164,14 @@ class FakeTelegram:
             message_id = int(last["message_id"]) if last else None
         return self.push_update(
             self.make_message(
-                chat_id, text, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                username=username, language_code=language_code, kind="edited_message",
+                chat_id,
+                text,
+                user_id=user_id,
+                chat_type=chat_type,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
+                kind="edited_message",
                 message_id=message_id,
             )
         )
@@ -1108,8 +1204,14 @@ class FakeTelegram:
             sticker["set_name"] = set_name
         return self.push_update(
             self.make_message(
-                chat_id, None, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                username=username, language_code=language_code, extra={"sticker": sticker},
+                chat_id,
+                None,
+                user_id=user_id,
+                chat_type=chat_type,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
+                extra={"sticker": sticker},
             )
         )
 
@@ -1127,18 +1229,34 @@ class FakeTelegram:
         """Push a photo message (two sizes, optional caption); returns the update_id."""
         n = next(self._ids)
         sizes = [
-            {"file_id": f"AgACAgFakePhoto{n}s", "file_unique_id": f"AQADFakePhoto{n}s",
-             "width": 90, "height": 67, "file_size": 1200},
-            {"file_id": f"AgACAgFakePhoto{n}m", "file_unique_id": f"AQADFakePhoto{n}m",
-             "width": 800, "height": 600, "file_size": 48000},
+            {
+                "file_id": f"AgACAgFakePhoto{n}s",
+                "file_unique_id": f"AQADFakePhoto{n}s",
+                "width": 90,
+                "height": 67,
+                "file_size": 1200,
+            },
+            {
+                "file_id": f"AgACAgFakePhoto{n}m",
+                "file_unique_id": f"AQADFakePhoto{n}m",
+                "width": 800,
+                "height": 600,
+                "file_size": 48000,
+            },
         ]
         extra: JSONDict = {"photo": sizes}
         if caption is not None:
             extra["caption"] = caption
         return self.push_update(
             self.make_message(
-                chat_id, None, user_id=user_id, chat_type=chat_type, first_name=first_name,
-                username=username, language_code=language_code, extra=extra,
+                chat_id,
+                None,
+                user_id=user_id,
+                chat_type=chat_type,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
+                extra=extra,
             )
         )
 
@@ -1172,9 +1290,16 @@ class FakeTelegram:
             reply.pop("reply_to_message", None)
         return self.push_update(
             self.make_message(
-                chat_id, text, user_id=user_id, chat_type="supergroup", first_name=first_name,
-                username=username, entities=entities or None, reply_to_message=reply,
-                language_code=language_code, chat_title=chat_title,
+                chat_id,
+                text,
+                user_id=user_id,
+                chat_type="supergroup",
+                first_name=first_name,
+                username=username,
+                entities=entities or None,
+                reply_to_message=reply,
+                language_code=language_code,
+                chat_title=chat_title,
             )
         )
 
@@ -1227,8 +1352,13 @@ class FakeTelegram:
         """Push a callback query (button press); returns the update_id."""
         return self.push_update(
             self.make_callback_query(
-                chat_id, data, message_id=message_id, user_id=user_id, first_name=first_name,
-                username=username, language_code=language_code,
+                chat_id,
+                data,
+                message_id=message_id,
+                user_id=user_id,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
             )
         )
 
@@ -1271,16 +1401,19 @@ class FakeTelegram:
         """Push an inline query; returns the update_id."""
         return self.push_update(
             self.make_inline_query(
-                user_id, query, offset, first_name=first_name, username=username,
-                language_code=language_code, chat_type=chat_type,
+                user_id,
+                query,
+                offset,
+                first_name=first_name,
+                username=username,
+                language_code=language_code,
+                chat_type=chat_type,
             )
         )
 
     # ------------------------------------------------------------------ webhook delivery
 
-    def post_update_to(
-        self, url: str, update: JSONDict, secret_token: str | None = None, timeout: float = 10
-    ) -> int:
+    def post_update_to(self, url: str, update: JSONDict, secret_token: str | None = None, timeout: float = 10) -> int:
         """POST an update to the bot's local webhook like Telegram does; return the status."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -1317,11 +1450,11 @@ class FakeTelegram:
             handler.close_connection = True
             return
         split = urllib.parse.urlsplit(handler.path)
-        file_match = _FILE_RE.match(split.path)
+        file_match = _FILE_RE.match(urllib.parse.unquote(split.path))
         if file_match and handler.command == "GET":
             self._serve_file(handler, file_match.group("token"), file_match.group("path"))
             return
-        match = _PATH_RE.match(split.path)
+        match = _PATH_RE.match(urllib.parse.unquote(split.path))
         if match is None:
             handler.send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
@@ -1329,6 +1462,7 @@ class FakeTelegram:
         method = _canonical_method(raw_method)
         params: JSONDict = {}
         call = Call(method=method, params=params, time=time.monotonic(), token=token)
+        call._conn = handler.connection
         try:
             if split.query:
                 for key, value in urllib.parse.parse_qsl(split.query, keep_blank_values=True):
@@ -1345,9 +1479,7 @@ class FakeTelegram:
             return
         self._record(call)
         if token not in self.tokens:
-            self._answer(
-                handler, call, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-            )
+            self._answer(handler, call, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         with self._cond:
             spec = self._pick_fault(method)
@@ -1359,6 +1491,10 @@ class FakeTelegram:
             return
         try:
             result = self._dispatch(method, params, call)
+        except _ClientGone:
+            self._finish(call, 0, error="client closed the connection while waiting (cancelled)")
+            handler.close_connection = True
+            return
         except ApiError as err:
             if spec is not None:
                 self._finish(call, 0, error=err.description)
@@ -1368,8 +1504,8 @@ class FakeTelegram:
             return
         except Exception:  # a bug in the fake: report it loudly, answer 500
             self.errors.append(traceback.format_exc())
-            err = ApiError(500, "Internal Server Error: FakeTelegram crashed, see server.errors")
-            self._answer(handler, call, 500, _error_payload(err), error=err.description)
+            crash = ApiError(500, "Internal Server Error: FakeTelegram crashed, see server.errors")
+            self._answer(handler, call, 500, _error_payload(crash), error=crash.description)
             return
         if spec is not None:  # lost_response: the method took effect, the answer is lost
             self._finish(call, 0, ok=True, result=result)
@@ -1449,7 +1585,11 @@ class FakeTelegram:
         if impl is not None:
             return impl(self, params, call)
         lowered = method.lower()
-        if lowered.startswith("send"):
+        if lowered == "sendmediagroup":
+            return self._send_media_group(params)
+        if lowered == "copymessage":
+            return {"message_id": self._generic_send(method, params)["message_id"]}
+        if lowered.startswith("send") or lowered == "forwardmessage":
             return self._generic_send(method, params)
         if lowered.startswith(_TRUE_PREFIXES):
             return True
@@ -1496,9 +1636,14 @@ class FakeTelegram:
                     remaining = deadline - time.monotonic()
                     if batch or remaining <= 0:
                         return batch
-                    self._parked = call
-                    self._cond.notify_all()
-                    self._cond.wait(remaining)
+                    if self._parked is not call:
+                        self._parked = call
+                        self._cond.notify_all()
+                    # Re-check now and then whether the client gave up (PTB cancels its long poll
+                    # on stop), so a cancelled poll is recorded as such instead of as a 409.
+                    self._cond.wait(min(remaining, 0.05))
+                    if _client_gone(call._conn):
+                        raise _ClientGone
             finally:
                 if self._parked is call:
                     self._parked = None
@@ -1521,15 +1666,13 @@ class FakeTelegram:
             try:
                 markup = json.loads(markup)
             except ValueError:
-                raise ApiError(
-                    400, "Bad Request: can't parse reply keyboard markup JSON object"
-                ) from None
+                raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object") from None
         if not isinstance(markup, dict):
             raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise ApiError(400, "Bad Request: field \"inline_keyboard\" must be an Array")
+                raise ApiError(400, 'Bad Request: field "inline_keyboard" must be an Array')
             for row in rows:
                 for button in row:
                     self._check_button(button)
@@ -1538,14 +1681,14 @@ class FakeTelegram:
     def _check_button(self, button: Any) -> None:
         if not isinstance(button, dict) or not isinstance(button.get("text"), str):
             raise ApiError(
-                400, "Bad Request: can't parse inline keyboard button: Field \"text\" must be "
-                "of type String"
+                400,
+                'Bad Request: can\'t parse inline keyboard button: Field "text" must be of type String',
             )
         actions = [k for k in button if k in _INLINE_BUTTON_ACTIONS]
         if not actions:
             raise ApiError(
-                400, "Bad Request: can't parse inline keyboard button: Text buttons are "
-                "unallowed in the inline keyboard"
+                400,
+                "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
             )
         if "callback_data" in button:
             data = button["callback_data"]
@@ -1553,9 +1696,7 @@ class FakeTelegram:
             if not 1 <= size <= 64:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
-    def _plain_text(
-        self, text: str, parse_mode: Any, *, limit: int, caption: bool = False
-    ) -> str:
+    def _plain_text(self, text: str, parse_mode: Any, *, limit: int, caption: bool = False) -> str:
         mode = str(parse_mode).lower() if parse_mode else ""
         if mode == "html":
             try:
@@ -1572,8 +1713,7 @@ class FakeTelegram:
         if len(plain) > limit:
             raise ApiError(
                 400,
-                "Bad Request: message caption is too long" if caption
-                else "Bad Request: message is too long",
+                "Bad Request: message caption is too long" if caption else "Bad Request: message is too long",
             )
         return plain
 
@@ -1584,8 +1724,7 @@ class FakeTelegram:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat_id
 
-    def _new_bot_message(self, chat_id: int | str, content: JSONDict, params: JSONDict,
-                         meta: _MessageMeta) -> JSONDict:
+    def _new_bot_message(self, chat_id: int | str, content: JSONDict, params: JSONDict, meta: _MessageMeta) -> JSONDict:
         msg: JSONDict = {
             "message_id": self._next_message_id(chat_id),
             "from": dict(self.bot_user),
@@ -1594,8 +1733,7 @@ class FakeTelegram:
         }
         reply_params = params.get("reply_parameters")
         reply_id = (
-            reply_params.get("message_id") if isinstance(reply_params, dict)
-            else params.get("reply_to_message_id")
+            reply_params.get("message_id") if isinstance(reply_params, dict) else params.get("reply_to_message_id")
         )
         if isinstance(reply_id, int):
             replied = self._lookup_message(chat_id, reply_id)
@@ -1631,6 +1769,19 @@ class FakeTelegram:
         meta = _MessageMeta(True, None, params.get("parse_mode"), markup)
         return self._new_bot_message(chat_id, content, params, meta)
 
+    def _send_media_group(self, params: JSONDict) -> Any:
+        media = params.get("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media specified")
+        messages = []
+        for item in media:
+            caption = item.get("caption") if isinstance(item, dict) else None
+            item_params = {"chat_id": params.get("chat_id"), "caption": caption}
+            if isinstance(item, dict):
+                item_params["parse_mode"] = item.get("parse_mode")
+            messages.append(self._generic_send("sendMediaGroup", item_params))
+        return messages
+
     def _edit_target(self, params: JSONDict) -> tuple[int | str, int, JSONDict, _MessageMeta]:
         chat_id = _norm_chat_id(params.get("chat_id"))
         message_id = params.get("message_id")
@@ -1654,7 +1805,7 @@ class FakeTelegram:
         markup = self._check_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
-        chat_id, message_id, msg, meta = self._edit_target(params)
+        chat_id, _message_id, msg, meta = self._edit_target(params)
         if "text" not in msg:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         same_markup = (markup or None) == (meta.markup or None)
@@ -1674,7 +1825,7 @@ class FakeTelegram:
         markup = self._check_markup(params.get("reply_markup"))
         if params.get("inline_message_id"):
             return True
-        chat_id, message_id, msg, meta = self._edit_target(params)
+        chat_id, _message_id, msg, meta = self._edit_target(params)
         if (markup or None) == (meta.markup or None):
             raise ApiError(400, NOT_MODIFIED)
         edited = dict(msg)
@@ -1682,7 +1833,8 @@ class FakeTelegram:
         edited.pop("reply_markup", None)
         if markup and "inline_keyboard" in markup:
             edited["reply_markup"] = markup
-        self._store_message(edited, _MessageMeta(True, meta.source, meta.parse_mode, markup), chat_id)
+        new_meta = _MessageMeta(True, meta.source, meta.parse_mode, markup)
+        self._store_message(edited, new_meta, chat_id)
         return edited
 
     def _delete_message(self, params: JSONDict, call: Call) -> Any:
@@ -1733,9 +1885,7 @@ class FakeTelegram:
             seen.add(rid)
             content = result.get("input_message_content")
             if isinstance(content, dict) and "message_text" in content:
-                self._plain_text(
-                    str(content["message_text"]), content.get("parse_mode"), limit=MAX_TEXT
-                )
+                self._plain_text(str(content["message_text"]), content.get("parse_mode"), limit=MAX_TEXT)
             self._check_markup(result.get("reply_markup"))
         return True
 
@@ -1772,9 +1922,7 @@ class FakeTelegram:
         if url and self.require_https_webhook and not url.startswith("https://"):
             raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
         if secret is not None and not _SECRET_RE.fullmatch(str(secret)):
-            raise ApiError(
-                400, "Bad Request: bad webhook: Secret token contains unallowed characters"
-            )
+            raise ApiError(400, "Bad Request: bad webhook: Secret token contains unallowed characters")
         with self._cond:
             if params.get("drop_pending_updates"):
                 self._drop_pending()
@@ -1799,9 +1947,7 @@ class FakeTelegram:
 
     def _drop_pending(self) -> None:
         if self._pending:
-            self._confirmed_below = max(
-                self._confirmed_below, self._pending[-1]["update_id"] + 1
-            )
+            self._confirmed_below = max(self._confirmed_below, self._pending[-1]["update_id"] + 1)
         self._pending = []
 
     def _get_webhook_info(self, params: JSONDict, call: Call) -> Any:
@@ -1868,6 +2014,17 @@ _CANONICAL = {name.lower(): name for name in _METHODS}
 def _canonical_method(name: str) -> str:
     """Bot API method names are case-insensitive; map known ones to their documented spelling."""
     return _CANONICAL.get(name.lower(), name)
+
+
+def _client_gone(conn: socket.socket | None) -> bool:
+    """Whether the peer closed conn (readable with nothing to read); False if unknown."""
+    if conn is None:
+        return False
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def _error_payload(err: ApiError) -> JSONDict:

@@ -1,0 +1,147 @@
+"""Hot reload: watch the stories folder and swap in a new catalogue when an edit is clean."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from bot.problems import Problem
+from bot.store import CatalogStore
+
+Signature = tuple[tuple[str, int, int], ...]
+ProblemsCallback = Callable[[list[Problem]], None]
+ReloadedCallback = Callable[[int], None]
+
+T = TypeVar("T")
+SETTLE = 0.2  # an editor's save is often several writes; wait for the folder to be still
+
+log = logging.getLogger(__name__)
+
+
+def signature(root: Path) -> Signature:
+    """Names, sizes and modification times of the catalogue's files (*.yaml, *.yml, templates/**)."""
+    files = [*root.glob("*.yaml"), *root.glob("*.yml"), *(root / "templates").rglob("*")]
+    entries: list[tuple[str, int, int]] = []
+    for path in files:
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            continue  # deleted between listing and stat: the next poll sees it gone
+        if path.is_file():
+            entries.append((path.relative_to(root).as_posix(), status.st_mtime_ns, status.st_size))
+    return tuple(sorted(entries))
+
+
+class Watcher:
+    """Polls the folder; reloads the store after a change; reports problems of a rejected edit.
+
+    Callbacks run in the caller's thread (the event loop's, in the task form): `on_reload` with
+    the new generation, `on_problems` with every problem of a rejected edit.
+    """
+
+    def __init__(
+        self,
+        store: CatalogStore,
+        *,
+        interval: float = 1.0,
+        settle: float = SETTLE,
+        on_problems: ProblemsCallback | None = None,
+        on_reload: ReloadedCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.interval = interval
+        self.settle = settle
+        self.on_problems = on_problems
+        self.on_reload = on_reload
+        self._seen = signature(store.root)
+        self._task: asyncio.Task[None] | None = None
+
+    def changed(self) -> bool:
+        """Whether the folder differs from what was last loaded (or last tried)."""
+        return signature(self.store.root) != self._seen
+
+    def check_once(self) -> tuple[bool, list[Problem]] | None:
+        """Reload when the folder changed; None when it did not, else (swapped, problems)."""
+        current = signature(self.store.root)
+        if current == self._seen:
+            return None
+        self._seen = current
+        return self._report(*self.store.reload())
+
+    def reload_now(self) -> tuple[bool, list[Problem]]:
+        """Reload whether or not anything changed (the admins' /reload)."""
+        self._seen = signature(self.store.root)
+        return self._report(*self.store.reload())
+
+    def start(self) -> None:
+        """Start polling in the running event loop (the Telegram app's post_init)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="catalog-watcher")
+
+    async def stop(self) -> None:
+        """Stop polling (the Telegram app's post_shutdown)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run(self) -> None:
+        """Poll every `interval` seconds until cancelled; a failing poll is logged, not fatal."""
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self._poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the catalogue watcher failed; it keeps watching")
+
+    async def _poll(self) -> None:
+        current = await asyncio.to_thread(signature, self.store.root)
+        if current == self._seen:
+            return
+        # Debounce: reload only once the folder has been still for `settle` seconds.
+        while True:
+            await asyncio.sleep(self.settle)
+            later = await asyncio.to_thread(signature, self.store.root)
+            if later == current:
+                break
+            current = later
+        self._seen = current
+        # The rebuild runs off the event loop; replies keep using the old snapshot meanwhile.
+        result = await asyncio.to_thread(self.store.reload)
+        self._report(*result)
+
+    def _report(self, swapped: bool, problems: list[Problem]) -> tuple[bool, list[Problem]]:
+        root = self.store.root.parent
+        if swapped:
+            log.info("catalogue reloaded (generation %d)", self.store.generation)
+            for problem in problems:
+                log.warning("%s", problem.format(root))
+            self._call(self.on_reload, self.store.generation)
+            return swapped, problems
+        errors = [p for p in problems if not p.warning]
+        log.error(
+            "catalogue edit rejected, still serving generation %d: %d error(s)",
+            self.store.generation,
+            len(errors),
+        )
+        for problem in problems:
+            log.error("%s", problem.format(root))
+        self._call(self.on_problems, problems)
+        return swapped, problems
+
+    @staticmethod
+    def _call(callback: Callable[[T], None] | None, value: T) -> None:
+        """Run a callback; its failure is logged and never stops the watcher."""
+        if callback is None:
+            return
+        try:
+            callback(value)
+        except Exception:
+            log.exception("a catalogue watcher callback failed")

@@ -1,0 +1,211 @@
+"""The figures of an exchange log: pure functions from records to a Report, no rendering."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.matcher import Matcher
+from bot.ops.clusters import Cluster, cluster
+from bot.ops.exchange import Exchange
+
+HOUR = 3600
+DAY = 86400
+WEEK = 7 * DAY
+MAX_BUCKETS = 200
+ERROR_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCount:
+    """A story's figures: times told, told as an answer, and misses that came closest to it."""
+
+    story: str
+    told: int
+    asked: int
+    missed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignCount:
+    """Exchanges and distinct fans that came with a campaign's deep link."""
+
+    campaign: str
+    exchanges: int
+    fans: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Answered and missed questions in one hour or day."""
+
+    start: float
+    hits: int
+    misses: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything `storybot report`, /stats and /misses show."""
+
+    since: float | None
+    first: float | None
+    last: float | None
+    exchanges: int
+    fans: int
+    questions: int
+    hits: int
+    clarify: int
+    fallback: int
+    smalltalk: int
+    errors: int
+    blocked: int
+    inline: int = 0
+    stories: tuple[StoryCount, ...] = ()
+    campaigns: tuple[CampaignCount, ...] = ()
+    error_messages: tuple[tuple[str, int], ...] = ()
+    bucket_seconds: int = HOUR
+    timeline: tuple[Bucket, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+
+    @property
+    def misses(self) -> int:
+        """Questions answered with "did you mean" or nothing."""
+        return self.clarify + self.fallback
+
+    def rate(self, count: int) -> float:
+        """`count` as a share of the questions (0 when there were none)."""
+        return count / self.questions if self.questions else 0.0
+
+    @property
+    def hit_rate(self) -> float:
+        """Questions answered with a story, as a share of all questions."""
+        return self.rate(self.hits)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "since": self.since,
+            "first": self.first,
+            "last": self.last,
+            "exchanges": self.exchanges,
+            "fans": self.fans,
+            "questions": self.questions,
+            "hits": self.hits,
+            "hit_rate": round(self.hit_rate, 4),
+            "clarify": self.clarify,
+            "clarify_rate": round(self.rate(self.clarify), 4),
+            "fallback": self.fallback,
+            "no_match_rate": round(self.rate(self.fallback), 4),
+            "smalltalk": self.smalltalk,
+            "errors": self.errors,
+            "blocked": self.blocked,
+            "inline": self.inline,
+            "stories": [vars_of(s) for s in self.stories],
+            "campaigns": [vars_of(c) for c in self.campaigns],
+            "error_messages": [{"error": e, "count": n} for e, n in self.error_messages],
+            "bucket_seconds": self.bucket_seconds,
+            "timeline": [vars_of(b) for b in self.timeline],
+            "clusters": [c.to_json() for c in self.clusters],
+        }
+
+
+def vars_of(item: StoryCount | CampaignCount | Bucket) -> dict[str, Any]:
+    """A slotted dataclass as a dict."""
+    return {name: getattr(item, name) for name in item.__slots__}
+
+
+def summarise(
+    records: Iterable[Exchange], since: float | None = None, matcher: Matcher | None = None
+) -> Report:
+    """Count the records at or after `since`; cluster the misses (closest story from `matcher`)."""
+    kept = [r for r in records if since is None or r.time >= since]
+    questions = [r for r in kept if r.is_question]
+    outcomes = Counter(r.outcome for r in questions)
+    # An inline "story" is a card offered while typing, not a story told.
+    told = Counter(r.story for r in kept if r.outcome == "story" and r.story and r.kind != "inline")
+    asked = Counter(r.story for r in questions if r.outcome == "story" and r.story)
+    campaign_fans: dict[str, set[str]] = defaultdict(set)
+    campaign_count: Counter[str] = Counter()
+    for r in kept:
+        if r.campaign:
+            campaign_count[r.campaign] += 1
+            campaign_fans[r.campaign].add(r.user_key or r.chat_key)
+    errors = [r for r in kept if r.is_error]
+    first = min((r.time for r in kept), default=None)
+    last = max((r.time for r in kept), default=None)
+    size, timeline = _timeline(questions, since if since is not None else first, last)
+    clusters = cluster((r.question for r in questions if r.is_miss), matcher)
+    missed: Counter[str] = Counter()
+    for group in clusters:
+        if group.closest:
+            missed[group.closest] += group.count
+    return Report(
+        since=since,
+        first=first,
+        last=last,
+        exchanges=len(kept),
+        fans=len({r.user_key for r in kept if r.user_key}),
+        questions=len(questions),
+        hits=outcomes["story"],
+        clarify=outcomes["clarify"],
+        fallback=outcomes["fallback"],
+        smalltalk=outcomes["smalltalk"],
+        errors=len(errors),
+        blocked=sum(r.outcome == "blocked" for r in kept),
+        inline=sum(r.kind == "inline" for r in kept),
+        stories=tuple(
+            StoryCount(story, told[story], asked[story], missed[story])
+            for story in sorted(told.keys() | missed.keys(), key=lambda s: (-told[s], -missed[s], s))
+        ),
+        campaigns=tuple(
+            CampaignCount(name, n, len(campaign_fans[name]))
+            for name, n in sorted(campaign_count.items(), key=lambda kv: (-kv[1], kv[0]))
+        ),
+        error_messages=tuple(
+            sorted(
+                Counter(_first_line(r.error or r.outcome) for r in errors).items(),
+                key=lambda kv: (-kv[1], kv[0]),
+            )
+        ),
+        bucket_seconds=size,
+        timeline=timeline,
+        clusters=tuple(clusters),
+    )
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return line[:ERROR_CHARS]
+
+
+def _timeline(
+    questions: list[Exchange], start: float | None, end: float | None
+) -> tuple[int, tuple[Bucket, ...]]:
+    """Hits and misses per hour (per day or week for longer spans), empty buckets included."""
+    if start is None or end is None or end < start:
+        return HOUR, ()
+    span = end - start
+    if span <= 2 * DAY:
+        size = HOUR
+    elif span <= MAX_BUCKETS * DAY:
+        size = DAY
+    else:
+        size = WEEK * max(1, math.ceil(span / (WEEK * MAX_BUCKETS)))
+    origin = math.floor(start / size) * size
+    count = int((end - origin) // size) + 1
+    hits = [0] * count
+    misses = [0] * count
+    for r in questions:
+        index = int((r.time - origin) // size)
+        if 0 <= index < count:
+            if r.outcome == "story":
+                hits[index] += 1
+            elif r.is_miss:
+                misses[index] += 1
+    return size, tuple(
+        Bucket(origin + i * size, hits[i], misses[i]) for i in range(count)
+    )

@@ -1,0 +1,1 @@
+"""The Telegram front end (python-telegram-bot 22): assembly in app.py, thin handlers beside it."""

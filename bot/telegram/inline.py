@@ -1,0 +1,85 @@
+"""Inline mode: `@bot <words>` offers up to ten story cards; an empty query, the featured ones."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram.constants import ParseMode
+
+from bot.catalog import Story
+from bot.matcher import Verdict
+from bot.model import Alternative, Outcome, Reply
+from bot.render import plain
+from bot.replies import Storyteller
+from bot.telegram import services
+from bot.telegram.exchanges import record
+from bot.telegram.fans import menu_lang
+from bot.telegram.send import keyboard
+from bot.telegram.services import Context
+from bot.text import detect_lang
+
+MAX_RESULTS = 10
+MIN_SCORE = 35.0
+CACHE_SECONDS = 10
+PREVIEW_CHARS = 120
+
+
+def ranked_stories(teller: Storyteller, query: str) -> list[tuple[Story, float]]:
+    """Stories worth offering for the query, best first; none when it is off-topic."""
+    snap = teller.snapshot
+    stories = snap.catalog.stories
+    if not query.strip():
+        return [(story, 0.0) for story in snap.catalog.featured()[:MAX_RESULTS]]
+    ranked = snap.matcher.rank(query, MAX_RESULTS)
+    verdict = snap.matcher.match(query).verdict
+    best = ranked[0].score if ranked else 0.0
+    if verdict not in (Verdict.STORY, Verdict.CLARIFY) and best >= snap.matcher.config.threshold:
+        return []  # a story scored well, yet the off-topic examples (or small talk) won
+    return [(stories[c.story_id], c.score) for c in ranked if c.score >= MIN_SCORE]
+
+
+def preview(html: str) -> str:
+    """The plain-text start of a story for the card's description."""
+    text = plain(html)
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
+
+
+def card(teller: Storyteller, story: Story, lang: str) -> InlineQueryResultArticle | None:
+    """One result: the story's first chapter as the message, its buttons below."""
+    reply = teller.story(story.id, lang)
+    if reply is None:
+        return None
+    return InlineQueryResultArticle(
+        id=story.id,
+        title=story.title[lang],
+        description=preview(story.text[lang]),
+        input_message_content=InputTextMessageContent(reply.text, parse_mode=ParseMode.HTML),
+        reply_markup=keyboard(reply),
+    )
+
+
+async def answer_inline(update: Update, context: Context) -> None:
+    """Answer an inline query with story cards."""
+    started = time.perf_counter()
+    inline = update.inline_query
+    if inline is None:
+        return
+    query = inline.query.strip()
+    teller = services.storyteller(context)
+    # Results depend only on the words, so Telegram may share them between fans; an empty query
+    # shows the featured stories in the fan's own language, so that answer is personal.
+    lang = detect_lang(query) if query else menu_lang(update, context)
+    chosen = ranked_stories(teller, query)
+    cards = [c for c in (card(teller, story, lang) for story, _ in chosen) if c is not None]
+    await inline.answer(cards, cache_time=CACHE_SECONDS, is_personal=not query)
+    summary = Reply(
+        Outcome.MENU if not query else Outcome.STORY if chosen else Outcome.FALLBACK,
+        "",
+        lang,
+        question=query,
+        story_id=chosen[0][0].id if chosen and query else None,
+        score=chosen[0][1] if chosen else 0.0,
+        alternatives=tuple(Alternative(story.id, score) for story, score in chosen[1:]),
+    )
+    record(context, update, kind="inline", started=started, reply=summary)

@@ -1,0 +1,126 @@
+"""`storybot run` from the outside: configuration errors, lazy imports, a graceful SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fakebot import TOKEN, FakeTelegram
+from tg_support import STORIES
+
+from bot.cli import main
+from bot.config import PROJECT_ROOT
+from bot.replies import Storyteller
+
+DUCKS = "who stopped rowing to let the ducks cross?"
+_OURS = ("TELEGRAM_", "WEBHOOK_", "STORIES_DIR", "STATE_DB", "PORT", "LOG_LEVEL", "EXCHANGE_")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any Storybot setting, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    env.update(extra)
+    return env
+
+
+def storybot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
+    done = storybot("run", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "@BotFather" in lines[0] and "storybot chat" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_ask_never_imports_telegram(tmp_path: Path) -> None:
+    code = (
+        "import sys, bot.cli; code = bot.cli.main(['ask', 'ducks']); "
+        "assert 'telegram' not in sys.modules, 'telegram was imported'; sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "pearce-ducks" in done.stdout
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """An environment with only a token set, and no .env file in the working folder."""
+    for name in list(os.environ):
+        if name.startswith(_OURS):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    return monkeypatch
+
+
+@pytest.mark.parametrize("secret", ["", "has spaces", "x" * 257])
+def test_webhook_mode_requires_a_valid_secret(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], secret: str
+) -> None:
+    env.setenv("WEBHOOK_URL", "https://bot.example.com/hook")
+    env.setenv("WEBHOOK_SECRET", secret)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "WEBHOOK_SECRET" in err
+
+
+def test_a_broken_catalogue_is_reported_and_nothing_starts(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "stories"
+    shutil.copytree(STORIES, broken)
+    story = broken / "founding.yaml"
+    story.write_text(story.read_text(encoding="utf-8").replace("title:", "titel:", 1))
+    assert main(["run", "--stories", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "founding.yaml" in err
+    assert "Traceback" not in err
+
+
+def test_sigterm_lets_the_reply_in_flight_arrive(server: FakeTelegram, tmp_path: Path, teller: Storyteller) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=clean_env(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=server.base_url,
+            STATE_DB=str(tmp_path / "state.sqlite3"),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        server.wait_polling(timeout=30)
+        server.fail_next("sendMessage", "retry_after", retry_after=1)
+        server.message(42, DUCKS)
+        server.wait_for_calls("sendMessage")  # refused with 429: the reply now waits to retry
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert server.sent_texts(42) == [teller.answer(DUCKS).text]
+    assert server.pending_updates == []  # confirmed to Telegram, so not delivered twice
+    assert TOKEN not in stderr

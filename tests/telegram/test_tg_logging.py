@@ -1,0 +1,76 @@
+"""No secret in the logs: the token (and any token-shaped string) is redacted at every level."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fakebot import TOKEN, FakeTelegram
+from tg_support import MakeBot, RecordingSink, polling
+
+from bot.telegram.app import secrets_of
+from bot.telegram.logging_setup import REDACTED, Redactor, configure_logging
+
+OTHER_TOKEN = "987654321:ZZotherBotTokenThatMustNotLeak_abcdefgh"
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """configure_logging at DEBUG into a buffer; the previous logging setup restored after."""
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    saved_filters = {h: list(h.filters) for h in saved_handlers}
+    stream = io.StringIO()
+    yield stream
+    for handler in list(root.handlers):
+        if handler not in saved_handlers:
+            root.removeHandler(handler)
+    for handler, filters in saved_filters.items():
+        handler.filters[:] = filters
+    root.setLevel(saved_level)
+
+
+def test_redactor_hides_token_shapes_and_configured_secrets() -> None:
+    redact = Redactor(["s3cret-Token_1", "ab"])
+    text = f"url=https://api.telegram.org/bot{TOKEN}/getMe secret=s3cret-Token_1 {OTHER_TOKEN} ab"
+    assert redact(text) == (f"url=https://api.telegram.org/bot{REDACTED}/getMe secret={REDACTED} {REDACTED} ab")
+
+
+def test_every_part_of_a_record_is_redacted(log_stream: io.StringIO) -> None:
+    configure_logging("DEBUG", [TOKEN], stream=log_stream)
+    log = logging.getLogger("storybot.test")
+    log.debug("plain %s", TOKEN)
+    log.info("in a dict %r", {"token": OTHER_TOKEN})
+    try:
+        raise RuntimeError(f"failed calling /bot{TOKEN}/sendMessage")
+    except RuntimeError:
+        log.exception("with a traceback")
+    log.warning("with a stack", stack_info=True)
+    logging.getLogger("httpx").info("HTTP Request: POST /bot%s/getMe", TOKEN)
+    written = log_stream.getvalue()
+    assert TOKEN not in written and OTHER_TOKEN not in written
+    assert written.count(REDACTED) == 3  # message, args, exception text
+    assert "HTTP Request" not in written  # httpx is kept at WARNING
+
+
+async def test_a_running_bot_at_debug_never_logs_its_token(
+    server: FakeTelegram, make_bot: MakeBot, sink: RecordingSink, log_stream: io.StringIO
+) -> None:
+    app = make_bot()
+    configure_logging("DEBUG", secrets_of(app.bot_data["settings"]), stream=log_stream)
+    server.fail_next("sendMessage", "server_error")
+    server.block_chat(43)
+    async with polling(app):
+        first = server.message(42, "who stopped for the ducks?")
+        blocked = server.message(43, "ducks")
+        server.inline_query(42, "ducks")
+        await sink.wait_for(lambda: sink.for_update(first) and sink.for_update(blocked))
+        logging.getLogger("storybot.test").debug("bot repr: %r", app.bot)
+    written = log_stream.getvalue()
+    assert "DEBUG telegram" in written  # PTB really was talking at DEBUG
+    assert "getUpdates" in written
+    assert TOKEN not in written
+    assert TOKEN.split(":")[1] not in written
+    assert REDACTED in written

@@ -1,0 +1,216 @@
+"""Helpers for the Telegram tests: an offline request, a recording sink, app lifecycles."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fakebot import BOT_USERNAME, TOKEN, FakeTelegram
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.ops.exchange import Exchange
+from bot.replies import Storyteller
+from bot.telegram import services
+from bot.telegram.runner import polling_options, webhook_options
+from bot.telegram.services import App
+
+STORIES = PROJECT_ROOT / "stories"
+LONG_STORY = "pearce-ducks"  # the story the long test catalogue stretches over many messages
+BOT_ID = int(TOKEN.split(":")[0])
+BOT_USER = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "Storybot Test",
+    "username": BOT_USERNAME,
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+
+
+@dataclass
+class ApiCall:
+    """One Bot API call the offline request answered."""
+
+    method: str
+    params: dict[str, Any]
+
+
+class OfflineRequest(BaseRequest):
+    """PTB's test idea: answers from memory, records every call, never opens a socket."""
+
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self.failures: dict[str, deque[tuple[int, str]]] = {}
+        self._ids = itertools.count(1)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def fail_next(self, method: str, code: int, description: str) -> None:
+        """Answer the next call to `method` with an error."""
+        self.failures.setdefault(method, deque()).append((code, description))
+
+    def to(self, method: str) -> list[dict[str, Any]]:
+        """Parameters of every call to `method`."""
+        return [c.params for c in self.calls if c.method == method]
+
+    def sent_texts(self) -> list[str]:
+        """Text of every sendMessage."""
+        return [str(p["text"]) for p in self.to("sendMessage")]
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append(ApiCall(endpoint, params))
+        queue = self.failures.get(endpoint)
+        if queue:
+            code, description = queue.popleft()
+            body = {"ok": False, "error_code": code, "description": description}
+            return code, json.dumps(body).encode()
+        return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
+
+    def _result(self, endpoint: str, params: dict[str, Any]) -> Any:
+        if endpoint == "getMe":
+            return BOT_USER
+        if endpoint in ("sendMessage", "editMessageText"):
+            chat_id = int(params["chat_id"]) if "chat_id" in params else BOT_ID
+            message_id = params.get("message_id") or next(self._ids)
+            chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        return True
+
+
+class RecordingSink:
+    """An ExchangeSink that keeps every exchange and lets a test wait for them."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+        self._changed = asyncio.Event()
+
+    def record(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        self._changed.set()
+
+    def for_update(self, update_id: int) -> list[Exchange]:
+        """The exchanges recorded for one update."""
+        return [e for e in self.exchanges if e.update_id == update_id]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10) -> Any:
+        """Wait (in the event loop) until predicate() is truthy after a new exchange."""
+        deadline = time.monotonic() + timeout
+        while not (result := predicate()):
+            self._changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; exchanges so far: {self.exchanges}")
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except TimeoutError:
+                continue
+        return result
+
+    async def wait_update(self, update_id: int, timeout: float = 10) -> Exchange:
+        """Wait until the exchange of `update_id` is recorded; return it."""
+        found: list[Exchange] = await self.wait_for(lambda: self.for_update(update_id), timeout)
+        return found[0]
+
+
+class Offline:
+    """A bot built as in production but answering from memory: feed it updates, read calls."""
+
+    def __init__(self, app: App, request: OfflineRequest, sink: RecordingSink) -> None:
+        self.app = app
+        self.request = request
+        self.sink = sink
+        self.updates = FakeTelegram()  # only its update factories; it never starts
+
+    @property
+    def teller(self) -> Storyteller:
+        """The storyteller the bot answers with (to compute what a fan should see)."""
+        return services.storyteller_of(self.app.bot_data)
+
+    async def feed(self, update: dict[str, Any]) -> int:
+        """Process one update the way the application would; returns its update_id."""
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return int(update["update_id"])
+
+
+MakeOffline = Callable[..., Awaitable[Offline]]
+MakeBot = Callable[..., App]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def polling(app: App) -> AsyncIterator[App]:
+    """Run `app` by long polling in this event loop, in run_polling's order; stop it after."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(**polling_options())
+    await app.start()
+    try:
+        yield app
+    finally:
+        await stop(app)
+
+
+@asynccontextmanager
+async def webhook(app: App, settings: Settings) -> AsyncIterator[App]:
+    """Run `app`'s webhook server on 127.0.0.1:settings.port in this event loop."""
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_webhook(**webhook_options(settings, listen="127.0.0.1"))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await stop(app)
+
+
+async def stop(app: App) -> None:
+    """What run_polling does on SIGTERM: stop fetching, finish updates, flush, shut down."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()

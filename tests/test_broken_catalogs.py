@@ -1,0 +1,565 @@
+"""`storybot check` on broken catalogues: each mistake a marketer can make is named with its
+file, line, field and fix, with exit code 1 and never a traceback.
+
+Every case starts from tests/fixtures/broken/base (three tiny stories, alpha, beta and gamma,
+plus the shipped templates) and applies one patch. The table says what the output must name.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.safe_yaml import YamlProblem, parse_yaml
+
+Patch = Callable[[Path], None]
+
+
+def replace(name: str, old: str, new: str) -> Patch:
+    """Replace `old` (which must occur exactly once) with `new` in file `name`."""
+
+    def patch(root: Path) -> None:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} is not exactly once in {name}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    return patch
+
+
+def write(name: str, content: str | bytes) -> Patch:
+    """Write file `name` (created or overwritten) with `content`."""
+
+    def patch(root: Path) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+    return patch
+
+
+def copy(source: str, target: str) -> Patch:
+    """Copy a file of the catalogue under another name."""
+
+    def patch(root: Path) -> None:
+        shutil.copy(root / source, root / target)
+
+    return patch
+
+
+def remove_folder(root: Path) -> None:
+    """Delete the whole stories folder."""
+    shutil.rmtree(root)
+
+
+def append(name: str, content: str) -> Patch:
+    """Add `content` at the end of file `name`."""
+
+    def patch(root: Path) -> None:
+        path = root / name
+        path.write_text(path.read_text(encoding="utf-8") + content, encoding="utf-8")
+
+    return patch
+
+
+ALPHA_TEXT_EN = "    He still won the race.\n"
+ALPHA_TEXT_ZH = """  zh: |
+    <b>从前</b>，一位赛艇手在比赛中途停下来，让大雁先过去。
+
+    他仍然赢得了比赛。
+"""
+BILLION_LAUGHS = "".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+        *(
+            f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+            for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
+MARKER = "storybot-pwned-marker"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One broken catalogue and what `storybot check` must say about it."""
+
+    name: str
+    patch: Patch
+    file: str  # shown relative to the catalogue's parent, as a marketer sees it
+    line: int | None  # None: the problem is about a whole file or folder
+    field: str | None  # None: the problem is not about one field
+    message: str  # a phrase of the message
+    fix: str  # a word or phrase of the fix
+
+
+A = "stories/alpha.yaml"
+CASES = [
+    # --- YAML itself -------------------------------------------------------------------------
+    Case(
+        "yaml-syntax-colon",
+        replace("alpha.yaml", "  en: The rower who", "  en: Geese: the rower who"),
+        A, 3, None, "mapping values are not allowed", "double quotes",
+    ),
+    Case(
+        "yaml-unclosed-quote",
+        replace("alpha.yaml", "  en: The rower who stopped for geese", '  en: "The rower who'),
+        A, 3, None, "quote opened on line 3 is not closed", "close the quote",
+    ),
+    Case(
+        "yaml-unclosed-bracket",
+        replace("alpha.yaml", "related: [beta]", "related: [beta"),
+        A, 23, None, "expected ',' or ']'", "close the [",
+    ),
+    Case(
+        "tabs-for-indentation",
+        replace("alpha.yaml", "title:\n  en:", "title:\n\ten:"),
+        A, 3, None, "a tab is used for indentation", "spaces, not tabs",
+    ),
+    Case(
+        "duplicate-key",
+        replace("alpha.yaml", "tags: [test]\n", "featured: false\ntags: [test]\n"),
+        A, 29, None, "the key 'featured' appears twice (first on line 27)", "delete the other",
+    ),
+    Case(
+        "bad-encoding-latin1",
+        write("alpha.yaml", "id: alpha\ntitle:\n  en: Caf\u00e9 story\n".encode("latin-1")),
+        A, 3, None, "not UTF-8", "UTF-8",
+    ),
+    Case("empty-file", write("alpha.yaml", ""), A, 1, None, "the file is empty", "write the"),
+    Case(
+        "comments-only-file",
+        write("alpha.yaml", "# nothing here yet\n"),
+        A, 1, None, "the file is empty", "delete the file",
+    ),
+    Case(
+        "nul-byte",
+        replace("alpha.yaml", "He still won", "He still\x00 won"),
+        A, 18, None, "NUL byte", "plain UTF-8",
+    ),
+    Case(
+        "enormous-file",
+        append("alpha.yaml", "# " + "x" * (600 * 1024) + "\n"),
+        A, 1, None, "the limit is 512 KiB", "shorten it",
+    ),
+    Case(
+        "alias-bomb",
+        write("alpha.yaml", BILLION_LAUGHS),
+        A, 1, None, "anchors and aliases", "write the value out in full",
+    ),
+    Case(
+        "python-object-tag",
+        replace(
+            "alpha.yaml",
+            "featured: true",
+            f"featured: !!python/object/apply:os.system ['touch {MARKER}']",
+        ),
+        A, 28, None, "could not determine a constructor", "remove the '!!' tag",
+    ),
+    Case(
+        "not-a-mapping",
+        write("alpha.yaml", "- id: alpha\n- title: x\n"),
+        A, 1, None, "a story must be a mapping of fields, not a list", "id: <story-id>",
+    ),
+    # --- fields ------------------------------------------------------------------------------
+    Case(
+        "title-is-a-list",
+        replace("alpha.yaml", "  en: The rower who stopped for geese", "  en: [The, rower]"),
+        A, 3, "title.en", "must be text, not a list", "as text",
+    ),
+    Case(
+        "questions-is-a-string",
+        replace(
+            "alpha.yaml",
+            "questions:\n  en:\n    - who stopped rowing for the geese\n"
+            "    - the rower and the geese\n  zh:\n    - 谁为大雁停下了赛艇\n",
+            "questions: who stopped rowing for the geese\n",
+        ),
+        A, 5, "questions", "must give each language (en, zh), not text", "'en: ...'",
+    ),
+    Case(
+        "questions-en-is-a-string",
+        replace(
+            "alpha.yaml",
+            "  en:\n    - who stopped rowing for the geese\n    - the rower and the geese\n",
+            "  en: who stopped rowing for the geese\n",
+        ),
+        A, 6, "questions.en", "must be a list, not text", "after '- '",
+    ),
+    Case(
+        "featured-yes-please",
+        replace("alpha.yaml", "featured: true", "featured: yes please"),
+        A, 28, "featured", "must be true or false", "featured: true",
+    ),
+    Case(
+        "keywords-is-a-mapping",
+        replace("alpha.yaml", "  en: [geese, rower, rowing]", "  en: {geese: rower}"),
+        A, 12, "keywords.en", "must be a list, not a mapping", "one item a line",
+    ),
+    *(
+        Case(
+            f"missing-{field}",
+            replace("beta.yaml", old, ""),
+            "stories/beta.yaml", 1, field, f"the required field '{field}' is missing",
+            f"add '{field}:'",
+        )
+        for field, old in [
+            ("id", "id: beta\n"),
+            ("title", "title:\n  en: The penguins who learned to skate\n  zh: 学会滑冰的企鹅\n"),
+            (
+                "questions",
+                "questions:\n  en:\n    - the skating penguins\n    - can penguins skate\n"
+                "  zh:\n    - 会滑冰的企鹅\n",
+            ),
+            ("keywords", "keywords:\n  en: [penguins, penguin, skating]\n  zh: [企鹅, 滑冰]\n"),
+            (
+                "text",
+                "text:\n  en: |\n    A team of <i>penguins</i> practised on a frozen pond every "
+                "morning until they could skate.\n  zh: |\n    一群<i>企鹅</i>每天早上在结冰"
+                "的池塘上练习，直到学会了滑冰。\n",
+            ),
+            ("related", "related: [alpha, gamma]\n"),
+            (
+                "sources",
+                "sources:\n  - title: Polar Notes\n    url: https://example.com/polar\n",
+            ),
+        ]
+    ),
+    Case(
+        "unknown-field-typo",
+        replace("alpha.yaml", "questions:", "questoins:"),
+        A, 5, "questoins", "unknown field 'questoins'", "did you mean one of",
+    ),
+    Case(
+        "missing-chinese-title",
+        replace("alpha.yaml", "  zh: 为大雁停桨的赛艇手\n", ""),
+        A, 2, "title.zh", "the Chinese version is missing", "add 'zh:' under 'title:'",
+    ),
+    Case(
+        "missing-chinese-text",
+        replace("alpha.yaml", ALPHA_TEXT_ZH, ""),
+        A, 14, "text.zh", "the Chinese version is missing", "add 'zh:' under 'text:'",
+    ),
+    Case(
+        "empty-question-list",
+        replace(
+            "alpha.yaml",
+            "  en:\n    - who stopped rowing for the geese\n    - the rower and the geese\n",
+            "  en: []\n",
+        ),
+        A, 6, "questions.en", "is an empty list", "at least one",
+    ),
+    Case(
+        "empty-title",
+        replace("alpha.yaml", "  en: The rower who stopped for geese", '  en: ""'),
+        A, 3, "title.en", "is empty", "write the text",
+    ),
+    Case(
+        "invalid-id",
+        replace("alpha.yaml", "id: alpha", "id: Alpha Story"),
+        A, 1, "id", "'Alpha Story' is not a valid id", "lowercase",
+    ),
+    Case(
+        "id-differs-from-file-name",
+        replace("alpha.yaml", "id: alpha", "id: alpha-geese"),
+        A, 1, "id", "differs from the file name 'alpha.yaml'", "rename the file",
+    ),
+    Case(
+        "duplicate-id-across-files",
+        copy("alpha.yaml", "alpha-copy.yaml"),
+        "stories/alpha-copy.yaml", 1, "id", "the id 'alpha' is already used by alpha.yaml",
+        "its own id",
+    ),
+    Case(
+        "source-url-not-web-address",
+        replace("alpha.yaml", "url: https://example.com/rowing", "url: example.com/rowing"),
+        A, 26, "sources[1].url", "is not a web address", "https://",
+    ),
+    Case(
+        "source-url-javascript",
+        replace("alpha.yaml", "url: https://example.com/rowing", "url: javascript:alert(1)"),
+        A, 26, "sources[1].url", "is not a web address", "https://",
+    ),
+    Case(
+        "sources-empty",
+        replace(
+            "beta.yaml",
+            "sources:\n  - title: Polar Notes\n    url: https://example.com/polar\n",
+            "sources: []\n",
+        ),
+        "stories/beta.yaml", 20, "sources", "non-empty list of sources", "- title:",
+    ),
+    # --- across stories ----------------------------------------------------------------------
+    Case(
+        "related-id-does-not-exist",
+        replace("alpha.yaml", "related: [beta]", "related: [betta]"),
+        A, 23, "related[1]", "there is no story 'betta'", "use one of: alpha, beta, gamma",
+    ),
+    Case(
+        "related-to-itself",
+        replace("alpha.yaml", "related: [beta]", "related: [alpha]"),
+        A, 23, "related[1]", "cannot be related to itself", "remove it",
+    ),
+    Case(
+        "same-question-under-two-stories",
+        replace("beta.yaml", "    - can penguins skate\n", "    - The rower and the GEESE\n"),
+        "stories/beta.yaml", 8, "questions.en[2]",
+        "is also under alpha.yaml (line 8)", "the one story it belongs to",
+    ),
+    # --- HTML in story text ------------------------------------------------------------------
+    Case(
+        "html-div-in-text",
+        replace("alpha.yaml", ALPHA_TEXT_EN, "    <div>He still won the race.</div>\n"),
+        A, 15, "text.en", "<div> is not allowed", "Telegram's tags",
+    ),
+    Case(
+        "html-unclosed-b-in-text",
+        replace("alpha.yaml", ALPHA_TEXT_EN, "    <b>He still won the race.\n"),
+        A, 15, "text.en", "<b> is never closed", "close each one",
+    ),
+    Case(
+        "html-bare-ampersand-in-text",
+        replace("alpha.yaml", ALPHA_TEXT_EN, "    He & the geese won the race.\n"),
+        A, 15, "text.en", "is not an entity: write &amp;", "Telegram's tags",
+    ),
+    Case(
+        "text-that-cannot-be-split",
+        replace("alpha.yaml", ALPHA_TEXT_EN, "    " + "w" * 5000 + "\n"),
+        A, 15, "text.en", "too long to split into messages of 4096", "paragraph breaks",
+    ),
+    # --- templates ---------------------------------------------------------------------------
+    Case(
+        "template-syntax-error",
+        write("templates/clarify.en.html.j2", "Did you mean:\n{% for c in choices %}\n{{ c }}\n"),
+        "stories/templates/clarify.en.html.j2", 3, None, "template syntax", "close every",
+    ),
+    Case(
+        "template-unknown-variable",
+        write(
+            "templates/story.en.html.j2",
+            "<b>{{ story.title }}</b>\n\n{{ story.author }}\n\n{{ story.text }}\n",
+        ),
+        "stories/templates/story.en.html.j2", 3, None, "has no attribute 'author'",
+        "variables listed at the top",
+    ),
+    Case(
+        "template-html-rejected",
+        write(
+            "templates/fallback.en.html.j2",
+            "Sorry, no story about that.\n\n<div>Perhaps one of these?</div>\n",
+        ),
+        "stories/templates/fallback.en.html.j2", 3, None,
+        "not valid Telegram HTML: <div> is not allowed", "only Telegram's tags",
+    ),
+    Case(
+        "template-missing",
+        replace("alpha.yaml", "featured: true", "featured: true\ntemplate: special.html.j2"),
+        A, 29, "template", "the template special.en.html.j2 is missing", "create stories/templates",
+    ),
+    Case(
+        "template-loop-too-slow",
+        write(
+            "templates/story.en.html.j2",
+            "<b>{{ story.title }}</b>\n"
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+        ),
+        "stories/templates/story.en.html.j2", 2, None, "took over 2 s", "loop too often",
+    ),
+    Case(
+        "template-recursive-macro",
+        write(
+            "templates/story.en.html.j2",
+            "<b>{{ story.title }}</b>\n{% macro tell(n) %}{{ tell(n + 1) }}{% endmacro %}\n"
+            "{{ tell(1) }}\n",
+        ),
+        "stories/templates/story.en.html.j2", 2, None, "never ends", "calls itself",
+    ),
+    Case(
+        "template-huge-power",
+        write("templates/story.en.html.j2", "<b>{{ story.title }}</b>\n{{ 7 ** (10 ** 9) }}\n"),
+        "stories/templates/story.en.html.j2", 2, None, "'**' would build more than",
+        "write the text out",
+    ),
+    Case(
+        "template-huge-repeat",
+        write("templates/story.en.html.j2", "<b>{{ story.title }}</b>\n{{ 'x' * 10 ** 10 }}\n"),
+        "stories/templates/story.en.html.j2", 2, None, "'*' would build more than",
+        "write the text out",
+    ),
+    # --- the other files ---------------------------------------------------------------------
+    Case(
+        "smalltalk-reply-missing-language",
+        replace("smalltalk.yaml", '    en: "You\'re welcome!"\n', ""),
+        "stories/smalltalk.yaml", 12, "thanks.reply.en", "the English version is missing",
+        "add 'en:' under 'reply:'",
+    ),
+    Case(
+        "smalltalk-syntax",
+        replace("smalltalk.yaml", "thanks:\n", "thanks\n"),
+        "stories/smalltalk.yaml", 9, None, "could not find expected ':'", "indentation",
+    ),
+    Case(
+        "smalltalk-intent-not-a-mapping",
+        append("smalltalk.yaml", "bye: see you\n"),
+        "stories/smalltalk.yaml", 15, "bye", "must hold 'questions' and 'reply'", "indent",
+    ),
+    Case(
+        "offtopic-entry-is-a-mapping",
+        replace("offtopic.yaml", "  - peking duck recipe\n", "  - {peking: duck}\n"),
+        "stories/offtopic.yaml", 2, "en[1]", "must be text, not a mapping", "as text",
+    ),
+    Case(
+        "offtopic-unknown-language",
+        append("offtopic.yaml", "fr:\n  - recette du canard\n"),
+        "stories/offtopic.yaml", 6, "fr", "unknown field 'fr'", "en, zh",
+    ),
+    Case(
+        "ui-key-missing",
+        replace("ui.yaml", '  next_page: "Next ›"\n', ""),
+        "stories/ui.yaml", 2, "en.next_page", "the string 'next_page' is missing",
+        "add 'next_page: ...' under 'en:'",
+    ),
+    Case(
+        "ui-file-missing",
+        lambda root: (root / "ui.yaml").unlink(),
+        "stories/ui.yaml", None, None, "ui.yaml is missing", "restore",
+    ),
+    Case(
+        "stories-folder-missing",
+        remove_folder,
+        "stories", None, None, "the stories folder does not exist", "--stories",
+    ),
+]
+
+IDS = [case.name for case in CASES]
+
+
+def test_there_are_at_least_thirty_distinct_cases() -> None:
+    assert len(CASES) >= 30
+    assert len(set(IDS)) == len(IDS)
+
+
+def test_the_base_catalogue_is_clean(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--stories", str(base_copy)]) == 0
+    out, err = capsys.readouterr()
+    assert "✓ 3 stories OK" in out
+    assert err == ""  # not even a warning: every case's output is that case's own
+
+
+def _check(root: Path, case: Case, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    case.patch(root)
+    code = main(["check", "--stories", str(root)])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def _expected_line(case: Case) -> re.Pattern[str]:
+    where = f"{case.file}:{case.line}" if case.line is not None else case.file
+    field = f" {re.escape(case.field)}:" if case.field is not None else ""
+    return re.compile(
+        rf"^{re.escape(where)}: error:{field} .*{re.escape(case.message)}"
+        rf".*\. Fix: .*{re.escape(case.fix)}",
+        re.MULTILINE,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_check_names_file_line_field_and_fix(
+    case: Case, base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start = time.monotonic()
+    code, output = _check(base_copy, case, capsys)
+    assert time.monotonic() - start < 6, "check must return within a few seconds"
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert _expected_line(case).search(output), output
+    assert re.search(r"✗ [1-9][0-9]* error\(s\)", output), output
+    errors = [line for line in output.splitlines() if ": error:" in line]
+    assert len(errors) == len(set(errors)), "each problem is said once"
+
+
+def test_a_broken_story_is_reported_once_not_in_every_story_that_relates_to_it(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = next(c for c in CASES if c.name == "tabs-for-indentation")
+    code, output = _check(base_copy, case, capsys)
+    assert code == 1
+    assert "✗ 1 error(s)" in output, output  # beta relates to alpha: no "there is no story"
+    assert "there is no story" not in output
+
+
+def test_a_failing_template_is_reported_once(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    case = next(c for c in CASES if c.name == "template-unknown-variable")
+    code, output = _check(base_copy, case, capsys)
+    assert code == 1
+    assert output.count("has no attribute 'author'") == 1, output
+
+
+def test_alias_bomb_is_refused_fast_and_small(tmp_path: Path) -> None:
+    tracemalloc.start()
+    cpu = time.process_time()
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml(BILLION_LAUGHS)
+    cpu = time.process_time() - cpu
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert "aliases" in caught.value.message
+    assert cpu < 0.5
+    assert peak < 5 * 1024 * 1024  # 9**9 "lol"s would be hundreds of MB
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:os.system ['touch {marker}']",
+        "!!python/object/apply:subprocess.call [['touch', '{marker}']]",
+        "!!python/object/new:os.system ['touch {marker}']",
+        "!!python/name:os.system",
+        "!<tag:yaml.org,2002:python/object/apply:os.system> ['touch {marker}']",
+    ],
+)
+def test_python_tags_are_refused_and_never_run(
+    tag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / MARKER
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml(f"id: alpha\nfeatured: {tag.format(marker=marker)}\n")
+    assert caught.value.line == 2
+    assert "'!!' tag" in caught.value.fix
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["yaml-syntax-colon", "ui-key-missing", "stories-folder-missing"]
+)
+def test_check_in_a_real_process(name: str, base_copy: Path) -> None:
+    case = next(c for c in CASES if c.name == name)
+    root = base_copy
+    case.patch(root)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--stories", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    assert _expected_line(case).search(output), output

@@ -1,0 +1,130 @@
+"""`storybot check` on good catalogues: clean exit, warnings that do not fail, JSON output,
+and a live store that keeps serving the last good catalogue when an edit breaks it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.model import Outcome
+from bot.store import CatalogStore
+
+GEESE = "who stopped rowing for the geese"
+
+
+def test_the_shipped_catalogue_checks_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    out, err = capsys.readouterr()
+    assert re.search(r"✓ [0-9]+ stories OK", out), out
+    assert ": error:" not in err
+
+
+def test_check_json_lists_problems_as_objects(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alpha = base_copy / "alpha.yaml"
+    text = alpha.read_text(encoding="utf-8")
+    alpha.write_text(text.replace("featured: true", "featured: 2"), encoding="utf-8")
+    assert main(["check", "--json", "--stories", str(base_copy)]) == 1
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows == [
+        {
+            "file": str(base_copy / "alpha.yaml"),
+            "line": 28,
+            "field": "featured",
+            "message": "must be true or false",
+            "fix": "write 'featured: true' or 'featured: false'",
+            "severity": "error",
+        }
+    ]
+
+
+def test_confusable_phrasings_warn_with_both_files_and_lines(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beta = base_copy / "beta.yaml"
+    text = beta.read_text(encoding="utf-8")
+    # Not the same words as alpha's line 7 ("who stopped rowing for the geese"), so not an
+    # error, but the same meaning: fans asking it could get either story.
+    extra = "    - can penguins skate\n    - who stops rowing for geese\n"
+    beta.write_text(text.replace("    - can penguins skate\n", extra), encoding="utf-8")
+    assert main(["check", "--stories", str(base_copy)]) == 0
+    out, err = capsys.readouterr()
+    warnings = [line for line in err.splitlines() if ": warning:" in line]
+    assert len(warnings) == 1, err
+    warning = warnings[0]
+    assert warning.startswith("stories/alpha.yaml:7: warning: questions.en[1]:"), warning
+    assert "beta.yaml:9" in warning and "questions.en[3]" in warning, warning
+    assert "Fix: reword one of them" in warning
+    assert "(1 warning(s))" in out
+
+
+def test_a_yml_file_is_a_warning_not_an_error(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (base_copy / "delta.yml").write_text("id: delta\n", encoding="utf-8")
+    assert main(["check", "--stories", str(base_copy)]) == 0
+    _, err = capsys.readouterr()
+    assert (
+        "stories/delta.yml: warning: files ending in .yml are ignored. "
+        "Fix: rename it to delta.yaml." in err
+    )
+
+
+def test_a_title_too_long_for_a_button_is_a_warning(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alpha = base_copy / "alpha.yaml"
+    long_title = "The rower who stopped in the middle of a race to let a whole family of geese pass"
+    alpha.write_text(
+        alpha.read_text(encoding="utf-8").replace("The rower who stopped for geese", long_title),
+        encoding="utf-8",
+    )
+    assert main(["check", "--stories", str(base_copy)]) == 0
+    _, err = capsys.readouterr()
+    warning = r"^stories/alpha\.yaml:3: warning: title\.en: the title is [0-9]+ characters"
+    assert re.search(warning, err, re.MULTILINE), err
+
+
+def _tell(store: CatalogStore) -> str:
+    reply = store.storyteller().answer(GEESE)
+    assert reply.outcome is Outcome.STORY and reply.story_id == "alpha", reply
+    return reply.text
+
+
+def test_reload_keeps_the_last_good_catalogue_when_an_edit_breaks_it(base_copy: Path) -> None:
+    store = CatalogStore.open(base_copy)
+    teller = store.storyteller()
+    before = _tell(store)
+    assert "The rower who stopped for geese" in before
+
+    alpha = base_copy / "alpha.yaml"
+    good = alpha.read_text(encoding="utf-8")
+    alpha.write_text(good.replace("title:\n  en:", "title:\n\ten:"), encoding="utf-8")
+    swapped, problems = store.reload()
+    assert swapped is False
+    assert [(p.file.name, p.line) for p in problems if not p.warning] == [("alpha.yaml", 3)]
+    assert store.generation == 1
+    assert teller.answer(GEESE).text == before  # fans never see the broken edit
+
+    alpha.write_text(good.replace("stopped for geese", "waited for the geese"), encoding="utf-8")
+    swapped, problems = store.reload()
+    assert swapped is True, problems
+    assert store.generation == 2
+    assert "The rower who waited for the geese" in teller.answer(GEESE).text
+
+
+def test_reload_survives_a_template_that_never_ends(base_copy: Path) -> None:
+    store = CatalogStore.open(base_copy)
+    before = _tell(store)
+    (base_copy / "templates" / "story.en.html.j2").write_text(
+        "{% macro again(n) %}{{ again(n + 1) }}{% endmacro %}{{ again(0) }}\n", encoding="utf-8"
+    )
+    swapped, problems = store.reload()
+    assert swapped is False
+    assert any("never ends" in p.message for p in problems)
+    assert _tell(store) == before

@@ -1,0 +1,94 @@
+"""Hostile input: every message in tests/data/hostile.yaml (and a few no YAML file can hold)
+gets a safe reply. No story is told, the reply is valid Telegram HTML within the limit, and what
+the fan typed never comes back as markup and is never evaluated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.model import Outcome
+from bot.replies import Storyteller
+from bot.telegram_html import MESSAGE_LIMIT, html_problems, telegram_length
+
+HOSTILE = Path(__file__).resolve().parent / "data" / "hostile.yaml"
+
+
+def _expand(entry: dict[str, Any]) -> str:
+    text = str(entry["text"])
+    length = entry.get("length")
+    if length is None:
+        return text
+    return (text * (int(length) // len(text) + 1))[: int(length)]
+
+
+ENTRIES: list[dict[str, Any]] = yaml.safe_load(HOSTILE.read_text(encoding="utf-8"))
+MESSAGES = [_expand(entry) for entry in ENTRIES]
+IDS = [f"{n:03d}-{entry['kind']}" for n, entry in enumerate(ENTRIES, start=1)]
+
+# Lone surrogates arrive in JSON ("\ud83e" alone) but cannot be written in YAML.
+SURROGATES = ["\ud800", "\udfff", "a\ud83eb", "\udc00{{7*7}}\ud800", "<b>\ud800</b>"]
+
+
+def test_there_are_at_least_a_hundred_hostile_messages() -> None:
+    assert len(MESSAGES) >= 100
+    lengths = {len(m) for m in MESSAGES}
+    assert {4096, 10000} <= lengths
+    assert any("\x00" in m for m in MESSAGES) and any("\u202e" in m for m in MESSAGES)
+
+
+def assert_safe(storyteller: Storyteller, message: str, lang: str | None = None) -> None:
+    """Answer `message` and check everything a hostile fan could hope to break."""
+    reply = storyteller.answer(message, lang)
+    assert reply.outcome is not Outcome.STORY, (reply.story_id, reply.score)
+    assert reply.story_id is None
+    assert html_problems(reply.text) == [], reply.text
+    assert telegram_length(reply.text) <= MESSAGE_LIMIT
+    assert "<script" not in reply.text.lower()
+    assert "49" not in reply.text  # {{7*7}} and friends were never evaluated
+    if any(char in message for char in "<>&") and len(message.strip()) > 1:
+        assert message not in reply.text, "the fan's markup came back as markup"
+    for row in reply.buttons:
+        for button in row:
+            assert len(button.data.encode()) <= 64
+            assert message not in button.data or not message.strip()
+    json.dumps(reply.to_json(), ensure_ascii=False)  # what `ask --json` and the log write
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=IDS)
+def test_a_hostile_message_gets_a_safe_reply(storyteller: Storyteller, message: str) -> None:
+    assert_safe(storyteller, message)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_hostile_messages_in_a_chosen_language(storyteller: Storyteller, lang: str) -> None:
+    for message in MESSAGES[::7]:
+        assert_safe(storyteller, message, lang)
+
+
+@pytest.mark.parametrize("message", SURROGATES)
+def test_lone_surrogates_get_a_safe_reply(storyteller: Storyteller, message: str) -> None:
+    assert_safe(storyteller, message)
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        pytest.param(MESSAGES, id="hostile.yaml"),
+        pytest.param(SURROGATES, id="surrogates"),
+    ],
+)
+def test_hostile_text_as_button_data_or_deep_link_gets_the_menu(
+    storyteller: Storyteller, messages: list[str]
+) -> None:
+    for message in messages:
+        started, _ = storyteller.start(message, "en")
+        assert started.outcome is Outcome.MENU
+        assert html_problems(started.text) == []
+        pressed = storyteller.press(message, "en")
+        assert pressed.outcome is Outcome.MENU
+        assert html_problems(pressed.text) == []
