@@ -24,6 +24,7 @@ from bot.ops.exchange import ExchangeSink
 from bot.store import CatalogStore
 from bot.telegram import callbacks, commands, messages, services
 from bot.telegram.audience import ADDRESSED, NEW_MESSAGE
+from bot.telegram.confirm import ConfirmAfterHandled
 from bot.telegram.errors import on_error
 from bot.telegram.gate import gate
 from bot.telegram.inline import answer_inline
@@ -61,9 +62,11 @@ def build_application(
         store_data=PersistenceInput(bot_data=False, callback_data=False),
         update_interval=PERSIST_EVERY,
     )
+    confirming = ConfirmAfterHandled()
     builder = (
         ApplicationBuilder()
         .token(settings.token.get())
+        .get_updates_request(confirming)
         .base_url(settings.base_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES))
@@ -73,6 +76,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
     app: App = builder.build()
+    confirming.gate = app.update_queue.join  # confirm updates to Telegram only once handled
     services.install(
         app.bot_data,
         settings,

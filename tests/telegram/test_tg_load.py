@@ -257,7 +257,7 @@ _CHILD = textwrap.dedent(
 async def test_killed_mid_burst_then_restarted(
     server: FakeTelegram, make_bot: MakeBot, loud: Settings, sink: RecordingSink, teller: Storyteller
 ) -> None:
-    """SIGKILL the bot process mid-burst and start another: nothing is doubled; losses are measured."""
+    """SIGKILL the bot process mid-burst and start another: nothing is lost."""
     fans, total = 20, 200
     questions = distinct_questions(teller)
     scripts = {FIRST_FAN + i: script_for(i, questions) for i in range(fans)}
@@ -298,13 +298,11 @@ async def test_killed_mid_burst_then_restarted(
         f"\nkill -9: {before} replies before the kill, {len(fetched)} updates confirmed by then, "
         f"{total_replies - before} after the restart; answered twice: {doubled}; lost: {lost}"
     )
-    assert doubled <= 5
+    # Updates are confirmed only once handled (bot/telegram/confirm.py), so a kill loses nothing;
+    # the price is that the batch in flight at the kill may be answered again after the restart.
+    assert lost == 0
+    assert doubled <= 100  # at most one getUpdates batch
     assert server.pending_updates == []
-    if lost:
-        pytest.xfail(
-            f"{lost} of {total} messages lost to SIGKILL: PTB confirms updates when it fetches them, "
-            "not when they are handled"
-        )
 
 
 # --- d. secrets ---------------------------------------------------------------------------------
