@@ -23,6 +23,7 @@ from bot.text import (
     is_emoji,
     normalise,
     runs,
+    split_runs,
     stem,
 )
 
@@ -107,13 +108,16 @@ class Matcher:
         self._keyword_terms: list[frozenset[str]] = []
         self._surface: set[str] = set(EN_STOPWORDS)
         weights: dict[str, dict[int, float]] = defaultdict(dict)
+        bodies: list[tuple[int, str]] = []
         for story in catalog.stories.values():
             texts = [q for qs in story.questions.values() for q in qs] + list(story.title.values())
             keywords = [k for ks in story.keywords.values() for k in ks]
             self._add_class(story.id, texts, keywords, weights)
-            body = " ".join(story.text.values())
-            for term in set(_terms_of(normalise(_TAGS.sub(" ", body)))[0]):
-                cls = len(self._classes) - 1
+            bodies.append((len(self._classes) - 1, normalise(_TAGS.sub(" ", " ".join(story.text.values())))))
+        # A story's own words are weak evidence for it (its English words and Chinese bigrams).
+        for cls, body in bodies:
+            terms = set(_terms_of(body)[0])
+            for term in terms:
                 weights[term][cls] = weights[term].get(cls, 0.0) + self.config.text_weight
         offtopic = [q for qs in catalog.offtopic.values() for q in qs]
         if offtopic:
@@ -372,17 +376,12 @@ class Matcher:
 
 
 def _terms_of(norm: str) -> tuple[list[str], str]:
-    terms: list[str] = []
-    content: list[str] = []
-    for run in runs(norm):
-        if is_cjk_run(run):
-            terms.extend(cjk_bigrams(run))
-            content.append(run)
-        elif run not in EN_STOPWORDS:
-            word = stem(run)
-            terms.append(word)
-            content.append(word)
-    return terms, " ".join(content)
+    """Index terms of a normalised text, and its content words (Chinese runs first)."""
+    cjk, words = split_runs(norm)
+    terms = [gram for run in cjk for gram in cjk_bigrams(run)]
+    content = [stem(word) for word in words if word not in EN_STOPWORDS]
+    terms.extend(content)
+    return terms, " ".join(cjk + content)
 
 
 def _deletions(word: str) -> set[str]:
