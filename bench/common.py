@@ -27,7 +27,11 @@ def shipped() -> Catalog:
 
 def labelled() -> dict[str, list[Labelled]]:
     """The labelled sets by name: dev (when present), tune and holdout."""
-    files = {"tune": ROOT / "tests/data/questions_tune.yaml", "holdout": ROOT / "tests/data/questions_holdout.yaml"}
+    files = {
+        "tune": ROOT / "tests/data/questions_tune.yaml",
+        "holdout": ROOT / "tests/data/questions_holdout.yaml",
+        "fresh": ROOT / "tests/data/questions_fresh.yaml",
+    }
     if DEV.exists():
         files = {"dev": DEV, **files}
     return {name: load_labelled(path)[0] for name, path in files.items()}

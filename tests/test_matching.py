@@ -20,6 +20,8 @@ DEV = ROOT.parent / "shared" / "eval" / "dev.yaml"
 FLOORS = [
     (DATA / "questions_tune.yaml", 0.90, 0.90, 0.95),
     (DATA / "questions_holdout.yaml", 0.90, 0.90, 0.95),
+    # Written blind to the catalogue and the matcher after tuning; its misses have not been read.
+    (DATA / "questions_fresh.yaml", 0.90, 0.90, 0.95),
 ]
 
 
@@ -33,7 +35,7 @@ def teller() -> Storyteller:
 @pytest.mark.parametrize(("path", "overall", "in_scope", "off_topic"), FLOORS, ids=lambda v: getattr(v, "name", ""))
 def test_accuracy_floor(teller: Storyteller, path: Path, overall: float, in_scope: float, off_topic: float) -> None:
     items, problems = load_labelled(path)
-    assert not problems and len(items) >= 150
+    assert not problems and len(items) >= 120
     result = evaluate(teller, items)
     misses = "\n".join(f"{m.question!r}: expected {m.expect}, got {m.got}" for m in result.misses)
     assert result.accuracy >= overall, misses
