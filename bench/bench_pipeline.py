@@ -11,8 +11,6 @@ Run: python -m bench.bench_pipeline [N]
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import statistics
 import sys
 import tempfile
@@ -20,9 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the offline Bot API double is test support
+
+from fakebot import OfflineRequest
 from telegram import Update
 from telegram.ext import BaseRateLimiter
-from telegram.request import BaseRequest, RequestData
 
 from bench.common import ROOT
 from bot.config import Secret, Settings
@@ -34,51 +34,6 @@ TOKEN = "123456789:AAbenchTokenForThePipelineOnly_xyz1234"
 BOT_ID = 123456789
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Storybot Bench", "username": "storybot_bench_bot"}
 FANS = 200
-
-
-class CannedRequest(BaseRequest):
-    """Answers every call in process: getMe a bot user, send/edit a Message, anything else True."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self._ids = itertools.count(1)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        self.calls += 1
-        endpoint = url.rsplit("/", 1)[-1]
-        params = request_data.parameters if request_data else {}
-        result: Any = True
-        if endpoint == "getMe":
-            result = BOT_USER
-        elif endpoint in ("sendMessage", "editMessageText"):
-            chat_id = int(str(params.get("chat_id", BOT_ID)))
-            result = {
-                "message_id": next(self._ids),
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
-                "from": BOT_USER,
-                "text": str(params.get("text", ""))[:50],
-            }
-        return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
 class NoLimit(BaseRateLimiter[int]):
@@ -128,7 +83,7 @@ async def pipeline(store: CatalogStore, messages: list[str], state: Path) -> tup
         log_salt=Secret("bench-salt"),
         flood_limit=1_000_000,
     )
-    request = CannedRequest()
+    request = OfflineRequest(bot_user=BOT_USER)
     app = build_application(settings, store, request=request, rate_limiter=NoLimit())
     await app.initialize()
     try:
@@ -146,7 +101,7 @@ async def pipeline(store: CatalogStore, messages: list[str], state: Path) -> tup
         total = time.perf_counter() - started
     finally:
         await app.shutdown()
-    return times, total, request.calls
+    return times, total, len(request.calls)
 
 
 def core(store: CatalogStore, messages: list[str]) -> tuple[list[float], float]:

@@ -1,16 +1,17 @@
-"""Shared fixtures: the shipped catalogue, copies of it to break, and generated catalogues."""
+"""Shared fixtures: the shipped catalogue, copies of it to break, generated catalogues, the fake server."""
 
 from __future__ import annotations
 
 import html
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fakebot import FakeTelegram
 
 from bot.replies import Snapshot, Storyteller
 from bot.validate import build_snapshot
@@ -32,6 +33,14 @@ def shipped_snapshot() -> Snapshot:
 def storyteller(shipped_snapshot: Snapshot) -> Storyteller:
     """A storyteller over the shipped catalogue."""
     return Storyteller(shipped_snapshot)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeTelegram]:
+    """The fake Bot API server (tests/fakebot), checked for its own crashes afterwards."""
+    with FakeTelegram() as fake:
+        yield fake
+        assert not fake.errors, fake.errors
 
 
 @pytest.fixture

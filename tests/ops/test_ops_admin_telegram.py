@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakebot import OfflineRequest
 from ops_support import T0, fixture_records, write_log
 from telegram import Update
-from telegram.request import BaseRequest, RequestData
 
 from bot.config import Secret, Settings
 from bot.ops.admin import COMMANDS, AdminCommands
@@ -28,46 +27,10 @@ ADMIN = 111
 FAN = 222
 
 
-class Recorder(BaseRequest):
-    """Answers the Bot API from memory and keeps every sendMessage; never opens a socket."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        endpoint = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
-        result: Any = True
-        if endpoint == "getMe":
-            result = BOT
-        elif endpoint == "sendMessage":
-            self.sent.append(params)
-            chat_id = int(params["chat_id"])
-            result = {"message_id": next(self._ids), "date": 0, "from": BOT, "text": params["text"],
-                      "chat": {"id": chat_id, "type": "private"}}
-        return 200, json.dumps({"ok": True, "result": result}).encode()
-
-    def texts_to(self, chat_id: int) -> list[str]:
-        """What the bot sent to one chat."""
-        return [str(p["text"]) for p in self.sent if int(p["chat_id"]) == chat_id]
-
-
 class Bot:
     """The application with the admin commands registered, fed updates by hand."""
 
-    def __init__(self, app: App, request: Recorder, admin: AdminCommands, settings: Settings) -> None:
+    def __init__(self, app: App, request: OfflineRequest, admin: AdminCommands, settings: Settings) -> None:
         self.app, self.request, self.admin, self.settings = app, request, admin, settings
         self._updates = itertools.count(1)
 
@@ -111,7 +74,7 @@ async def bot(tmp_path: Path, catalog_copy: Path) -> AsyncIterator[Bot]:
         log_path=write_log(tmp_path / "var" / "exchanges.jsonl", fixture_records()),
         clock=lambda: T0 + 5 * 3600,
     )
-    request = Recorder()
+    request = OfflineRequest(bot_user=BOT)
     app = build_application(
         settings, store, registrars=[admin_registrar(admin)], request=request, blocked=blocklist
     )
@@ -153,5 +116,5 @@ async def test_a_blocked_fan_gets_no_replies(bot: Bot) -> None:
 async def test_the_digest_goes_to_the_moderators_chat_as_html(bot: Bot) -> None:
     send = moderator_sender(bot.app, -100123)
     await send("<b>1 miss</b>")
-    (call,) = [p for p in bot.request.sent if int(p["chat_id"]) == -100123]
+    (call,) = [p for p in bot.request.to("sendMessage") if int(p["chat_id"]) == -100123]
     assert call["text"] == "<b>1 miss</b>" and call["parse_mode"] == "HTML"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -58,17 +59,24 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeTelegram]:
-    """The fake Bot API server, checked for its own crashes afterwards."""
-    with FakeTelegram() as fake:
-        yield fake
-        assert not fake.errors, fake.errors
-
-
-@pytest.fixture
 def online(settings: Settings, server: FakeTelegram) -> Settings:
     """Settings that point the bot at the fake server."""
     return replace(settings, base_url=server.base_url)
+
+
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """Restore the root logger's handlers, filters and level after configure_logging."""
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    saved_filters = {h: list(h.filters) for h in saved_handlers}
+    yield
+    for handler in list(root.handlers):
+        if handler not in saved_handlers:
+            root.removeHandler(handler)
+    for handler, filters in saved_filters.items():
+        handler.filters[:] = filters
+    root.setLevel(saved_level)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 
 import pytest
 from fakebot import TOKEN, FakeTelegram
@@ -17,19 +16,9 @@ OTHER_TOKEN = "987654321:ZZotherBotTokenThatMustNotLeak_abcdefgh"
 
 
 @pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
+def log_stream(root_logging: None) -> io.StringIO:
     """configure_logging at DEBUG into a buffer; the previous logging setup restored after."""
-    root = logging.getLogger()
-    saved_level, saved_handlers = root.level, list(root.handlers)
-    saved_filters = {h: list(h.filters) for h in saved_handlers}
-    stream = io.StringIO()
-    yield stream
-    for handler in list(root.handlers):
-        if handler not in saved_handlers:
-            root.removeHandler(handler)
-    for handler, filters in saved_filters.items():
-        handler.filters[:] = filters
-    root.setLevel(saved_level)
+    return io.StringIO()
 
 
 def test_redactor_hides_token_shapes_and_configured_secrets() -> None:

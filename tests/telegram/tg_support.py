@@ -1,21 +1,21 @@
-"""Helpers for the Telegram tests: an offline request, a recording sink, app lifecycles."""
+"""Helpers for the Telegram tests: a recording sink, offline bots, app lifecycles.
+
+The offline request double lives in tests/fakebot/offline.py; its names are re-exported here."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import socket
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from fakebot import BOT_USERNAME, TOKEN, FakeTelegram
+from fakebot import BOT_ID as BOT_ID  # re-exported: the offline double moved to tests/fakebot/offline.py
+from fakebot import BOT_USER as BOT_USER
+from fakebot import ApiCall as ApiCall
+from fakebot import FakeTelegram, OfflineRequest
 from telegram import Update
-from telegram.request import BaseRequest, RequestData
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.ops.exchange import Exchange
@@ -26,91 +26,6 @@ from bot.telegram.services import App
 
 STORIES = PROJECT_ROOT / "stories"
 LONG_STORY = "pearce-ducks"  # the story the long test catalogue stretches over many messages
-BOT_ID = int(TOKEN.split(":")[0])
-BOT_USER = {
-    "id": BOT_ID,
-    "is_bot": True,
-    "first_name": "Storybot Test",
-    "username": BOT_USERNAME,
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": True,
-}
-
-
-@dataclass
-class ApiCall:
-    """One Bot API call the offline request answered."""
-
-    method: str
-    params: dict[str, Any]
-
-
-class OfflineRequest(BaseRequest):
-    """PTB's test idea: answers from memory, records every call, never opens a socket."""
-
-    def __init__(self) -> None:
-        self.calls: list[ApiCall] = []
-        self.failures: dict[str, deque[tuple[int, str]]] = {}
-        self._ids = itertools.count(1)
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    def fail_next(self, method: str, code: int, description: str) -> None:
-        """Answer the next call to `method` with an error."""
-        self.failures.setdefault(method, deque()).append((code, description))
-
-    def to(self, method: str) -> list[dict[str, Any]]:
-        """Parameters of every call to `method`."""
-        return [c.params for c in self.calls if c.method == method]
-
-    def sent_texts(self) -> list[str]:
-        """Text of every sendMessage."""
-        return [str(p["text"]) for p in self.to("sendMessage")]
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        endpoint = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(ApiCall(endpoint, params))
-        queue = self.failures.get(endpoint)
-        if queue:
-            code, description = queue.popleft()
-            body = {"ok": False, "error_code": code, "description": description}
-            return code, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
-
-    def _result(self, endpoint: str, params: dict[str, Any]) -> Any:
-        if endpoint == "getMe":
-            return BOT_USER
-        if endpoint in ("sendMessage", "editMessageText"):
-            chat_id = int(params["chat_id"]) if "chat_id" in params else BOT_ID
-            message_id = params.get("message_id") or next(self._ids)
-            chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
-            return {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": chat,
-                "from": BOT_USER,
-                "text": params.get("text", ""),
-            }
-        return True
 
 
 class RecordingSink:
