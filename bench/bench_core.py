@@ -67,23 +67,32 @@ def main() -> None:
     ask = timed([python, "-m", "bot", "ask", "who let the ducks cross"])
     print("| measure | median | baseline in the same run | ratio |")
     print("|---|---|---|---|")
-    print(f"| `storybot ask` start and answer | {ask * 1000:.0f} ms | bare `python -c pass` {baseline * 1000:.0f} ms "
-          f"| {ask / baseline:.1f}× |")
+    print(
+        f"| `storybot ask` start and answer | {ask * 1000:.0f} ms | bare `python -c pass` {baseline * 1000:.0f} ms "
+        f"| {ask / baseline:.1f}× |"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         small = write_catalogue(Path(tmp) / "eight", 8)
         big = write_catalogue(Path(tmp) / "thousand", 1000)
         rows = []
         for folder in (small, big):
-            runs = [subprocess.run([python, "-c", LOAD, str(folder)], check=True, capture_output=True, text=True)
-                    for _ in range(3)]
+            runs = [
+                subprocess.run([python, "-c", LOAD, str(folder)], check=True, capture_output=True, text=True)
+                for _ in range(3)
+            ]
             figures = [tuple(float(x) for x in r.stdout.split()) for r in runs]
-            rows.append((int(figures[0][0]), statistics.median(f[1] for f in figures),
-                         statistics.median(f[2] for f in figures)))
+            rows.append(
+                (int(figures[0][0]), statistics.median(f[1] for f in figures), statistics.median(f[2] for f in figures))
+            )
     (n8, load8, rss8), (n1000, load1000, rss1000) = rows
-    print(f"| load + check + index {n1000} stories | {load1000 * 1000:.0f} ms | {n8} stories {load8 * 1000:.0f} ms "
-          f"| {load1000 / load8:.1f}× |")
-    print(f"| peak RSS with {n1000} stories loaded (core) | {rss1000:.0f} MB | {n8} stories {rss8:.0f} MB "
-          f"| {rss1000 / rss8:.2f}× |")
+    print(
+        f"| load + check + index {n1000} stories | {load1000 * 1000:.0f} ms | {n8} stories {load8 * 1000:.0f} ms "
+        f"| {load1000 / load8:.1f}× |"
+    )
+    print(
+        f"| peak RSS with {n1000} stories loaded (core) | {rss1000:.0f} MB | {n8} stories {rss8:.0f} MB "
+        f"| {rss1000 / rss8:.2f}× |"
+    )
 
 
 if __name__ == "__main__":

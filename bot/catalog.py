@@ -123,9 +123,7 @@ class _Reader:
             return None
         return value.strip()
 
-    def text_list(
-        self, value: Any, line: int, fld: str, allow_empty: bool = False
-    ) -> tuple[str, ...]:
+    def text_list(self, value: Any, line: int, fld: str, allow_empty: bool = False) -> tuple[str, ...]:
         if value is None and allow_empty:
             return ()
         if not isinstance(value, list):
@@ -146,9 +144,7 @@ class _Reader:
             self.problem(line, fld, "is an empty list", "add at least one item")
         return tuple(items)
 
-    def per_lang(
-        self, mapping: LocDict, key: str, *, as_list: bool, where: str = ""
-    ) -> dict[str, Any]:
+    def per_lang(self, mapping: LocDict, key: str, *, as_list: bool, where: str = "") -> dict[str, Any]:
         value = mapping.get(key)
         line = self.line_of(mapping, key)
         if not isinstance(value, dict):
@@ -231,9 +227,7 @@ def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
                 f"the required field '{key}' is missing",
                 f"add '{key}:' (see stories/README.md)",
             )
-    story_id = (
-        reader.text(data.get("id"), reader.line_of(data, "id"), "id") if "id" in data else None
-    )
+    story_id = reader.text(data.get("id"), reader.line_of(data, "id"), "id") if "id" in data else None
     if story_id is not None:
         if not ID_PATTERN.match(story_id):
             reader.problem(
@@ -261,9 +255,7 @@ def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
     keywords = reader.per_lang(data, "keywords", as_list=True) if "keywords" in data else {}
     text = reader.per_lang(data, "text", as_list=False) if "text" in data else {}
     related = (
-        reader.text_list(
-            data.get("related"), reader.line_of(data, "related"), "related", allow_empty=True
-        )
+        reader.text_list(data.get("related"), reader.line_of(data, "related"), "related", allow_empty=True)
         if "related" in data
         else ()
     )
@@ -368,9 +360,7 @@ def load_smalltalk(path: Path) -> tuple[dict[str, SmallTalk], list[Problem]]:
     if data is None:
         return {}, reader.problems
     if not isinstance(data, LocDict):
-        reader.problem(
-            1, "", "small talk must be a mapping of intents", "write 'greeting:' and so on"
-        )
+        reader.problem(1, "", "small talk must be a mapping of intents", "write 'greeting:' and so on")
         return {}, reader.problems
     intents: dict[str, SmallTalk] = {}
     for intent, body in data.items():
@@ -521,9 +511,7 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
     problems.extend(_cross_checks(stories, unusable))
     if any(not p.warning for p in problems):
         return None, problems
-    return Catalog(
-        root=root, stories=stories, smalltalk=smalltalk, offtopic=offtopic, ui=ui
-    ), problems
+    return Catalog(root=root, stories=stories, smalltalk=smalltalk, offtopic=offtopic, ui=ui), problems
 
 
 def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem]:

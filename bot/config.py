@@ -82,9 +82,7 @@ class Settings:
     flood_window: float = 10.0
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
         """Read settings from `environ` (default os.environ) over an optional `.env` file."""
         env: dict[str, str] = read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env")
         env.update(os.environ if environ is None else environ)

@@ -96,9 +96,7 @@ def load_labelled(path: Path) -> tuple[list[Labelled], list[Problem]]:
     except YamlProblem as exc:
         return [], [Problem(path, exc.line, "", exc.message, exc.fix)]
     if not isinstance(data, LocList):
-        return [], [
-            Problem(path, 1, "", "must be a list of questions", "write '- {q: ..., expect: ...}'")
-        ]
+        return [], [Problem(path, 1, "", "must be a list of questions", "write '- {q: ..., expect: ...}'")]
     items: list[Labelled] = []
     problems: list[Problem] = []
     for index, entry in enumerate(data):
@@ -137,7 +135,5 @@ def evaluate(teller: Storyteller, items: list[Labelled]) -> EvalResult:
             result.in_scope += 1
             result.in_scope_right += right
         if not right:
-            result.misses.append(
-                Miss(item.question, item.expect, told, reply.outcome.value, reply.score, item.line)
-            )
+            result.misses.append(Miss(item.question, item.expect, told, reply.outcome.value, reply.score, item.line))
     return result

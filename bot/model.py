@@ -57,9 +57,7 @@ class Reply:
             "outcome": self.outcome.value,
             "story": self.story_id,
             "score": round(self.score, 1),
-            "alternatives": [
-                {"story": alt.story_id, "score": round(alt.score, 1)} for alt in self.alternatives
-            ],
+            "alternatives": [{"story": alt.story_id, "score": round(alt.score, 1)} for alt in self.alternatives],
             "lang": self.lang,
             "reply": self.text,
             "chapter": self.chapter + 1,

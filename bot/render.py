@@ -115,9 +115,7 @@ class Renderer:
     def render_story(self, story: Story, lang: str) -> str:
         """A story in its own template when it has one, else `story`."""
         name = story.template or "story"
-        return self.render(
-            name, lang, story=story_view(story, lang), related=self.related(story, lang)
-        )
+        return self.render(name, lang, story=story_view(story, lang), related=self.related(story, lang))
 
     def related(self, story: Story, lang: str) -> list[dict[str, Any]]:
         """The related stories a template may mention."""

@@ -56,11 +56,7 @@ class Storyteller:
         snap = self.snapshot
         reply_lang = _lang(lang) if lang else detect_lang(question)
         match = snap.matcher.match(question)
-        alternatives = tuple(
-            Alternative(c.story_id, c.score)
-            for c in match.candidates
-            if c.story_id != match.story_id
-        )
+        alternatives = tuple(Alternative(c.story_id, c.score) for c in match.candidates if c.story_id != match.story_id)
         common: dict[str, Any] = {
             "question": question,
             "score": match.score,
@@ -116,9 +112,7 @@ class Storyteller:
     def _fallback(self, snap: Snapshot, match: Match, lang: str, common: dict[str, Any]) -> Reply:
         stories = snap.catalog.stories
         ranked = [stories[c.story_id] for c in match.candidates if c.score > 0]
-        suggestions = (ranked + [s for s in snap.catalog.featured() if s not in ranked])[
-            :SUGGESTIONS
-        ]
+        suggestions = (ranked + [s for s in snap.catalog.featured() if s not in ranked])[:SUGGESTIONS]
         text = snap.renderer.render(
             "fallback",
             lang,
@@ -153,9 +147,7 @@ class Storyteller:
                 (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
             )
         else:
-            buttons = (
-                (Button(_ui(snap, lang, "continue"), chapter_data(story.id, chapter + 1, lang)),),
-            )
+            buttons = ((Button(_ui(snap, lang, "continue"), chapter_data(story.id, chapter + 1, lang)),),)
         return Reply(
             Outcome.STORY,
             chapters[chapter],
@@ -304,11 +296,7 @@ def parse_button(data: str) -> tuple[str, list[str]] | None:
 def parse_payload(payload: str) -> tuple[str | None, str | None]:
     """A deep-link payload → (campaign, story id); anything malformed → (None, None)."""
     payload = (payload or "").strip()
-    if (
-        not payload
-        or len(payload) > 64
-        or not all(c.isascii() and (c.isalnum() or c in "_-") for c in payload)
-    ):
+    if not payload or len(payload) > 64 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in payload):
         return None, None
     campaign, sep, story_id = payload.rpartition("__")
     if not sep:

@@ -134,7 +134,7 @@ def parse_yaml(text: str) -> Any:
             raise YamlProblem(
                 opened,
                 f"YAML syntax: the quote opened on line {opened} is not closed on that line",
-                "close the quote on the same line (a \" inside quoted text is written \\\")",
+                'close the quote on the same line (a " inside quoted text is written \\")',
             ) from None
         lines = text.splitlines()
         source = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -184,9 +184,7 @@ def load_yaml(path: Path) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise YamlProblem(
-            0, f"cannot read the file: {exc.strerror}", "check the file exists"
-        ) from None
+        raise YamlProblem(0, f"cannot read the file: {exc.strerror}", "check the file exists") from None
     if size > MAX_FILE_BYTES:
         raise YamlProblem(
             1,

@@ -50,9 +50,7 @@ def html_problems(text: str) -> list[str]:
         if char == "<":
             tag = _TAG.match(text, pos)
             if tag is None:
-                problems.append(
-                    f"a '<' at character {pos + 1} is not a tag: write &lt; for a plain '<'"
-                )
+                problems.append(f"a '<' at character {pos + 1} is not a tag: write &lt; for a plain '<'")
                 pos += 1
                 continue
             closing, name, attrs = tag.group(1) == "/", tag.group(2).lower(), tag.group(3)

@@ -94,9 +94,7 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
     """Syntax, strict variables, Telegram HTML and length, for every reply in every language."""
     problems: list[Problem] = []
     tdir = catalog.templates_dir
-    names = set(TEMPLATE_NAMES) | {
-        s.template.removesuffix(".html.j2") for s in catalog.stories.values() if s.template
-    }
+    names = set(TEMPLATE_NAMES) | {s.template.removesuffix(".html.j2") for s in catalog.stories.values() if s.template}
     broken: set[str] = set()
     for name in sorted(names):
         for lang in LANGS:
@@ -104,11 +102,7 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
             try:
                 renderer.env.get_template(file)
             except TemplateNotFound:
-                owner = [
-                    s
-                    for s in catalog.stories.values()
-                    if s.template and s.template.startswith(name)
-                ]
+                owner = [s for s in catalog.stories.values() if s.template and s.template.startswith(name)]
                 where = owner[0].path if owner else tdir / file
                 line = owner[0].lines.get("template", 1) if owner else 0
                 problems.append(
@@ -259,9 +253,7 @@ def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, s
         )
     if split:
         parts = split_html(html, MESSAGE_LIMIT)
-        if needs_hard_cut(html, MESSAGE_LIMIT) or any(
-            telegram_length(p) > MESSAGE_LIMIT for p in parts
-        ):
+        if needs_hard_cut(html, MESSAGE_LIMIT) or any(telegram_length(p) > MESSAGE_LIMIT for p in parts):
             problems.append(
                 Problem(
                     file,
@@ -306,9 +298,7 @@ def _html_line(file: Path, html: str, message: str) -> int:
     return 0
 
 
-def _guarded(
-    problems: list[Problem], file: Path, render: Callable[[], str], what: str
-) -> str | None:
+def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], what: str) -> str | None:
     """Render under a time and size budget, turning any failure into a Problem at its template line."""
     deadline = time.monotonic() + RENDER_SECONDS
     start_memory = _peak_memory_mb()
@@ -317,9 +307,7 @@ def _guarded(
     def tracer(frame: FrameType, event: str, arg: object) -> Any:
         # A loop that doubles a string ({% set ns.a = ns.a ~ ns.a %}) runs out of memory
         # long before it runs out of time.
-        if time.monotonic() > deadline or (
-            memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit
-        ):
+        if time.monotonic() > deadline or (memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit):
             raise _Budget
         return tracer
 
@@ -333,8 +321,7 @@ def _guarded(
                 file,
                 _template_line(exc, file),
                 "",
-                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s "
-                f"or {RENDER_MEMORY_MB} MB",
+                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s or {RENDER_MEMORY_MB} MB",
                 "remove loops that never end, loop too often or build huge text",
             )
         )

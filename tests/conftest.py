@@ -99,9 +99,7 @@ def generated_catalog(tmp_path: Path) -> Callable[..., Path]:
         for name in ("ui.yaml", "smalltalk.yaml", "offtopic.yaml"):
             shutil.copy(STORIES / name, root / name)
         for story_id in [f"story-{index:02d}" for index in range(1, count + 1)] + list(ids):
-            (root / f"{story_id}.yaml").write_text(
-                story_yaml(story_id, **overrides), encoding="utf-8"
-            )
+            (root / f"{story_id}.yaml").write_text(story_yaml(story_id, **overrides), encoding="utf-8")
         return root
 
     return build

@@ -23,9 +23,7 @@ def test_the_shipped_catalogue_checks_clean(capsys: pytest.CaptureFixture[str]) 
     assert ": error:" not in err
 
 
-def test_check_json_lists_problems_as_objects(
-    base_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_check_json_lists_problems_as_objects(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     alpha = base_copy / "alpha.yaml"
     text = alpha.read_text(encoding="utf-8")
     alpha.write_text(text.replace("featured: true", "featured: 2"), encoding="utf-8")
@@ -63,21 +61,14 @@ def test_confusable_phrasings_warn_with_both_files_and_lines(
     assert "(1 warning(s))" in out
 
 
-def test_a_yml_file_is_a_warning_not_an_error(
-    base_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_yml_file_is_a_warning_not_an_error(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (base_copy / "delta.yml").write_text("id: delta\n", encoding="utf-8")
     assert main(["check", "--stories", str(base_copy)]) == 0
     _, err = capsys.readouterr()
-    assert (
-        "stories/delta.yml: warning: files ending in .yml are ignored. "
-        "Fix: rename it to delta.yaml." in err
-    )
+    assert "stories/delta.yml: warning: files ending in .yml are ignored. Fix: rename it to delta.yaml." in err
 
 
-def test_a_title_too_long_for_a_button_is_a_warning(
-    base_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_title_too_long_for_a_button_is_a_warning(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     alpha = base_copy / "alpha.yaml"
     long_title = "The rower who stopped in the middle of a race to let a whole family of geese pass"
     alpha.write_text(

@@ -53,9 +53,7 @@ def test_ask_json_has_every_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(set(alt) == {"story", "score"} for alt in reply["alternatives"])
     assert "pearce-ducks" not in [alt["story"] for alt in reply["alternatives"]]
     assert "<b>The Olympic race that paused for ducks</b>" in reply["reply"]
-    assert reply["buttons"] and all(
-        set(button) == {"label", "data"} for row in reply["buttons"] for button in row
-    )
+    assert reply["buttons"] and all(set(button) == {"label", "data"} for row in reply["buttons"] for button in row)
 
 
 def test_ask_lang_forces_the_language(capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,9 +83,7 @@ def test_ask_in_bulk_in_a_real_process() -> None:
     assert all("<script" not in r["reply"] for r in replies)  # never sent back as markup
 
 
-def test_ask_on_a_broken_catalogue_says_so(
-    base_copy: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_ask_on_a_broken_catalogue_says_so(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (base_copy / "alpha.yaml").write_text("id: [\n", encoding="utf-8")
     assert main(["ask", "--stories", str(base_copy), "geese"]) == 2
     out, err = capsys.readouterr()

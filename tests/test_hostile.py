@@ -82,9 +82,7 @@ def test_lone_surrogates_get_a_safe_reply(storyteller: Storyteller, message: str
         pytest.param(SURROGATES, id="surrogates"),
     ],
 )
-def test_hostile_text_as_button_data_or_deep_link_gets_the_menu(
-    storyteller: Storyteller, messages: list[str]
-) -> None:
+def test_hostile_text_as_button_data_or_deep_link_gets_the_menu(storyteller: Storyteller, messages: list[str]) -> None:
     for message in messages:
         started, _ = storyteller.start(message, "en")
         assert started.outcome is Outcome.MENU

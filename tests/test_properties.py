@@ -24,8 +24,24 @@ ANY_TEXT = st.text(ANY_CHAR, max_size=300)
 # Text fans plausibly mix in: words of the catalogue, CJK, emoji, markup, entities, whitespace.
 FLAVOURS = st.sampled_from(
     [
-        "ducks", "鸭子", "hockey", "eBay", "🦆", "{{7*7}}", "<b>", "</i>", "&amp;", "&",
-        "\u202e", "\u200b", "\x00", "\n\n", " ", "？", "Ｄｕｃｋｓ", "\ud800",
+        "ducks",
+        "鸭子",
+        "hockey",
+        "eBay",
+        "🦆",
+        "{{7*7}}",
+        "<b>",
+        "</i>",
+        "&amp;",
+        "&",
+        "\u202e",
+        "\u200b",
+        "\x00",
+        "\n\n",
+        " ",
+        "？",
+        "Ｄｕｃｋｓ",
+        "\ud800",
     ]
 )
 MIXED_TEXT = st.lists(st.one_of(FLAVOURS, ANY_TEXT), max_size=12).map("".join)

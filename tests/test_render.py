@@ -55,9 +55,7 @@ def test_the_shipped_catalogue_has_stories() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("story_id", SHIPPED_IDS)
-def test_every_story_renders_in_both_languages(
-    storyteller: Storyteller, story_id: str, lang: str
-) -> None:
+def test_every_story_renders_in_both_languages(storyteller: Storyteller, story_id: str, lang: str) -> None:
     story = storyteller.snapshot.catalog.stories[story_id]
     told = list(chapters(storyteller, story_id, lang))
     assert told[0].outcome is Outcome.STORY and told[0].story_id == story_id
@@ -140,9 +138,7 @@ def test_clarify_escapes_the_question_too(echoing: Storyteller) -> None:
 
 
 def test_templates_cannot_reach_python_internals(catalog_copy: Path) -> None:
-    (catalog_copy / "templates" / "notice.en.html.j2").write_text(
-        "{{ lang.__class__.__mro__ }}", encoding="utf-8"
-    )
+    (catalog_copy / "templates" / "notice.en.html.j2").write_text("{{ lang.__class__.__mro__ }}", encoding="utf-8")
     catalog, _ = load_catalog(catalog_copy)
     assert catalog is not None
     with pytest.raises(SecurityError, match="unsafe"):
@@ -154,19 +150,14 @@ def test_templates_cannot_reach_python_internals(catalog_copy: Path) -> None:
 LONG_ID = "a-forty-character-story-id-for-deep-link"
 LONG_TEXT = {
     "en": "\n\n".join(
-        f"<b>Part {n}.</b> " + "The geese crossed the lane and the rower <i>waited</i>. " * 12
-        for n in range(1, 31)
+        f"<b>Part {n}.</b> " + "The geese crossed the lane and the rower <i>waited</i>. " * 12 for n in range(1, 31)
     ),
-    "zh": "\n\n".join(
-        f"<b>第{n}部分。</b>" + "大雁穿过航道，赛艇手停下来<i>等待</i>。" * 40 for n in range(1, 31)
-    ),
+    "zh": "\n\n".join(f"<b>第{n}部分。</b>" + "大雁穿过航道，赛艇手停下来<i>等待</i>。" * 40 for n in range(1, 31)),
 }
 
 
 @pytest.fixture
-def long_teller(
-    generated_catalog: Callable[..., Path], teller_for: Callable[[Path], Storyteller]
-) -> Storyteller:
+def long_teller(generated_catalog: Callable[..., Path], teller_for: Callable[[Path], Storyteller]) -> Storyteller:
     """A catalogue whose stories are several messages long, one with a 40-character id."""
     assert len(LONG_ID) == 40
     return teller_for(generated_catalog(2, ids=[LONG_ID], text=LONG_TEXT))
@@ -263,9 +254,7 @@ def test_split_html_counts_emoji_as_telegram_does() -> None:
 
 def test_templates_keep_ordinary_arithmetic_but_not_huge_results(catalog_copy: Path) -> None:
     notice = catalog_copy / "templates" / "notice.en.html.j2"
-    notice.write_text(
-        "{{ 3 * 'ab' }}|{{ 2 ** 10 }}|{{ '%5s|%.2f' % ('a', 1.5) }}|{{ 7 % 3 }}", encoding="utf-8"
-    )
+    notice.write_text("{{ 3 * 'ab' }}|{{ 2 ** 10 }}|{{ '%5s|%.2f' % ('a', 1.5) }}|{{ 7 % 3 }}", encoding="utf-8")
     catalog, _ = load_catalog(catalog_copy)
     assert catalog is not None
     assert Renderer(catalog).render("notice", "en", kind="x") == "ababab|1024|    a|1.50|1"

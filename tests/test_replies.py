@@ -107,9 +107,7 @@ def test_a_bad_deep_link_gets_the_welcome(storyteller: Storyteller, payload: str
     ],
 )
 @pytest.mark.parametrize("lang", ["en", "zh", None, "xx"])
-def test_forged_or_stale_buttons_get_a_polite_menu(
-    storyteller: Storyteller, data: str, lang: str | None
-) -> None:
+def test_forged_or_stale_buttons_get_a_polite_menu(storyteller: Storyteller, data: str, lang: str | None) -> None:
     reply = storyteller.press(data, lang)
     assert_polite_menu(reply)
     if lang == "zh":
@@ -137,9 +135,7 @@ def test_the_language_buttons_answer_in_the_chosen_language(storyteller: Storyte
 
 
 @pytest.fixture
-def twenty(
-    generated_catalog: Callable[..., Path], teller_for: Callable[[Path], Storyteller]
-) -> Storyteller:
+def twenty(generated_catalog: Callable[..., Path], teller_for: Callable[[Path], Storyteller]) -> Storyteller:
     """A catalogue of 20 generated stories: four pages of six."""
     return teller_for(generated_catalog(20))
 

@@ -13,9 +13,7 @@ from bot.render import plain
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `ask`."""
-    parser.add_argument(
-        "question", nargs="*", help="the question; none reads one a line from stdin"
-    )
+    parser.add_argument("question", nargs="*", help="the question; none reads one a line from stdin")
     parser.add_argument("--lang", choices=["en", "zh"], help="answer in this language")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
 
@@ -30,9 +28,7 @@ def format_reply(reply: Reply) -> str:
         head += f" · part {reply.chapter + 1}/{reply.chapter_count}"
     head += "]"
     if reply.alternatives:
-        head += " runners-up: " + ", ".join(
-            f"{a.story_id} {a.score:.1f}" for a in reply.alternatives
-        )
+        head += " runners-up: " + ", ".join(f"{a.story_id} {a.score:.1f}" for a in reply.alternatives)
     lines = [head, plain(reply.text, keep_lines=True)]
     labels = [button.label for row in reply.buttons for button in row]
     if labels:
@@ -45,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     teller = load_storyteller(args)
     if teller is None:
         return EXIT_BROKEN_CATALOGUE
-    questions = (
-        [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
-    )
+    questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
         if not question.strip() and not args.question:
             continue

@@ -31,7 +31,5 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         stories = len(snapshot.catalog.stories)
         warnings = len(problems)
-        print(
-            f"✓ {stories} stories OK in {root}" + (f" ({warnings} warning(s))" if warnings else "")
-        )
+        print(f"✓ {stories} stories OK in {root}" + (f" ({warnings} warning(s))" if warnings else ""))
     return 0

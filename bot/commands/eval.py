@@ -13,9 +13,7 @@ from bot.evaluate import EvalResult, evaluate, load_labelled
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `eval`."""
-    parser.add_argument(
-        "file", type=Path, help="labelled questions: - {q: ..., expect: id or null}"
-    )
+    parser.add_argument("file", type=Path, help="labelled questions: - {q: ..., expect: id or null}")
     parser.add_argument(
         "--min-accuracy",
         type=float,
@@ -29,12 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _print(result: EvalResult, file: Path) -> None:
     print(f"{file}: {result.total} questions")
     print(f"  overall    {result.accuracy:6.1%}  ({result.right}/{result.total})")
-    print(
-        f"  in scope   {result.in_scope_accuracy:6.1%}  ({result.in_scope_right}/{result.in_scope}) right story"
-    )
-    print(
-        f"  off-topic  {result.off_topic_accuracy:6.1%}  ({result.off_topic_right}/{result.off_topic}) no story"
-    )
+    print(f"  in scope   {result.in_scope_accuracy:6.1%}  ({result.in_scope_right}/{result.in_scope}) right story")
+    print(f"  off-topic  {result.off_topic_accuracy:6.1%}  ({result.off_topic_right}/{result.off_topic}) no story")
     print(f"  median     {result.median_ms:.3f} ms a question")
     if result.misses:
         print(f"\n{len(result.misses)} miss(es):")

@@ -18,9 +18,7 @@ from bot.validate import build_snapshot
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `report`."""
-    parser.add_argument(
-        "--since", type=duration, metavar="DURATION", help="only this long ago (30s, 15m, 2h, 7d)"
-    )
+    parser.add_argument("--since", type=duration, metavar="DURATION", help="only this long ago (30s, 15m, 2h, 7d)")
     parser.add_argument("--file", type=Path, metavar="PATH", help="the log (default: $EXCHANGE_LOG)")
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write one HTML page here")
     parser.add_argument("--json", action="store_true", help="the figures as JSON")
@@ -47,8 +45,7 @@ def _matcher(root: Path) -> Matcher | None:
     snapshot, _ = build_snapshot(root)
     if snapshot is None:
         print(
-            f"note: the catalogue in {root} has errors; no closest story is suggested "
-            "(run `storybot check`)",
+            f"note: the catalogue in {root} has errors; no closest story is suggested (run `storybot check`)",
             file=sys.stderr,
         )
         return None

@@ -38,24 +38,15 @@ def stats_text(report: Report, window: float) -> str:
 
 def misses_text(report: Report, window: float) -> str:
     """The /misses reply: the largest clusters of misses with the closest story."""
-    layouts = [
-        {"clusters": report.clusters[:n], "examples": e, "chars": c} for n, e, c in MISSES_SHOWN
-    ]
-    return render_fitting(
-        "admin_misses.html.j2", layouts, MESSAGE_LIMIT, report=report, window=window
-    )
+    layouts = [{"clusters": report.clusters[:n], "examples": e, "chars": c} for n, e, c in MISSES_SHOWN]
+    return render_fitting("admin_misses.html.j2", layouts, MESSAGE_LIMIT, report=report, window=window)
 
 
 def reload_text(swapped: bool, problems: list[Problem], generation: int, root: Path) -> str:
     """The /reload reply: the new generation, or why the edit was rejected."""
     formatted = [p.format(root) for p in problems if swapped or not p.warning]
-    layouts = [
-        {"problems": formatted[:n], "more": max(len(formatted) - n, 0), "chars": c}
-        for n, c in PROBLEMS_SHOWN
-    ]
-    return render_fitting(
-        "admin_reload.html.j2", layouts, MESSAGE_LIMIT, swapped=swapped, generation=generation
-    )
+    layouts = [{"problems": formatted[:n], "more": max(len(formatted) - n, 0), "chars": c} for n, c in PROBLEMS_SHOWN]
+    return render_fitting("admin_reload.html.j2", layouts, MESSAGE_LIMIT, swapped=swapped, generation=generation)
 
 
 class AdminCommands:

@@ -84,19 +84,13 @@ def timeline_chart(report: Report) -> Chart:
         hit_h = bucket.hits * scale
         miss_h = bucket.misses * scale
         bars.append(Bar("hits", x, baseline - hit_h, slot - gap, hit_h, bucket.hits, label))
-        bars.append(
-            Bar("misses", x, baseline - hit_h - miss_h, slot - gap, miss_h, bucket.misses, label)
-        )
+        bars.append(Bar("misses", x, baseline - hit_h - miss_h, slot - gap, miss_h, bucket.misses, label))
         if i % every == 0:
             labels.append(Tick(x + (slot - gap) / 2, baseline + 16, label))
     ticks = tuple(
-        Tick(PLOT_LEFT - 6, baseline - TIMELINE_HEIGHT * k / 4, str(top * k // 4))
-        for k in range(5)
-        if top * k % 4 == 0
+        Tick(PLOT_LEFT - 6, baseline - TIMELINE_HEIGHT * k / 4, str(top * k // 4)) for k in range(5) if top * k % 4 == 0
     )
-    return Chart(
-        WIDTH, int(baseline + 28), tuple(bars), ticks, tuple(labels), baseline, PLOT_LEFT
-    )
+    return Chart(WIDTH, int(baseline + 28), tuple(bars), ticks, tuple(labels), baseline, PLOT_LEFT)
 
 
 def story_chart(report: Report) -> Chart:
@@ -112,16 +106,10 @@ def story_chart(report: Report) -> Chart:
     for i, row in enumerate(rows):
         y = PLOT_TOP + i * ROW_HEIGHT
         bars.append(Bar("told", plot_left, y, row.told * scale, half, row.told, row.story))
-        bars.append(
-            Bar("missed", plot_left, y + half, row.missed * scale, half, row.missed, row.story)
-        )
+        bars.append(Bar("missed", plot_left, y + half, row.missed * scale, half, row.missed, row.story))
         labels.append(Tick(plot_left - 8, y + half + 4, row.story))
     baseline = PLOT_TOP + len(rows) * ROW_HEIGHT
     ticks = tuple(
-        Tick(plot_left + plot_width * k / 4, baseline + 14, str(top * k // 4))
-        for k in range(5)
-        if top * k % 4 == 0
+        Tick(plot_left + plot_width * k / 4, baseline + 14, str(top * k // 4)) for k in range(5) if top * k % 4 == 0
     )
-    return Chart(
-        WIDTH, int(baseline + 24), tuple(bars), ticks, tuple(labels), baseline, plot_left
-    )
+    return Chart(WIDTH, int(baseline + 24), tuple(bars), ticks, tuple(labels), baseline, plot_left)

@@ -66,17 +66,13 @@ def cluster(
     members: list[list[str]] = []
     for norm in order:
         key = cluster_key(norm)
-        found = process.extractOne(
-            key, leaders, scorer=fuzz.token_set_ratio, score_cutoff=threshold
-        )
+        found = process.extractOne(key, leaders, scorer=fuzz.token_set_ratio, score_cutoff=threshold)
         if found is None or not key:
             leaders.append(key)
             members.append([norm])
         else:
             members[found[2]].append(norm)
-    clusters = [
-        _cluster([_shown(spellings[n]) for n in norms], matcher, examples) for norms in members
-    ]
+    clusters = [_cluster([_shown(spellings[n]) for n in norms], matcher, examples) for norms in members]
     clusters.sort(key=lambda c: (-c.count, c.examples))
     return clusters
 

@@ -73,8 +73,7 @@ class Exchange:
                 story=_opt_str(record.get("story")),
                 score=float(record.get("score") or 0.0),
                 alternatives=tuple(
-                    (str(alt["story"]), float(alt["score"]))
-                    for alt in record.get("alternatives") or ()
+                    (str(alt["story"]), float(alt["score"])) for alt in record.get("alternatives") or ()
                 ),
                 campaign=_opt_str(record.get("campaign")),
                 latency_ms=float(record.get("latency_ms") or 0.0),

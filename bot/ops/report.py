@@ -118,9 +118,7 @@ def vars_of(item: StoryCount | CampaignCount | Bucket) -> dict[str, Any]:
     return {name: getattr(item, name) for name in item.__slots__}
 
 
-def summarise(
-    records: Iterable[Exchange], since: float | None = None, matcher: Matcher | None = None
-) -> Report:
+def summarise(records: Iterable[Exchange], since: float | None = None, matcher: Matcher | None = None) -> Report:
     """Count the records at or after `since`; cluster the misses (closest story from `matcher`)."""
     kept = [r for r in records if since is None or r.time >= since]
     questions = [r for r in kept if r.is_question]
@@ -182,9 +180,7 @@ def _first_line(text: str) -> str:
     return line[:ERROR_CHARS]
 
 
-def _timeline(
-    questions: list[Exchange], start: float | None, end: float | None
-) -> tuple[int, tuple[Bucket, ...]]:
+def _timeline(questions: list[Exchange], start: float | None, end: float | None) -> tuple[int, tuple[Bucket, ...]]:
     """Hits and misses per hour (per day or week for longer spans), empty buckets included."""
     if start is None or end is None or end < start:
         return HOUR, ()
@@ -206,6 +202,4 @@ def _timeline(
                 hits[index] += 1
             elif r.is_miss:
                 misses[index] += 1
-    return size, tuple(
-        Bucket(origin + i * size, hits[i], misses[i]) for i in range(count)
-    )
+    return size, tuple(Bucket(origin + i * size, hits[i], misses[i]) for i in range(count))

@@ -60,9 +60,7 @@ def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context)
 
 
-def render_fitting(
-    name: str, layouts: Sequence[Mapping[str, Any]], limit: int, **context: Any
-) -> str:
+def render_fitting(name: str, layouts: Sequence[Mapping[str, Any]], limit: int, **context: Any) -> str:
     """Render with each layout's settings in turn until the text fits `limit` characters."""
     text = ""
     for layout in layouts:

@@ -75,9 +75,7 @@ async def bot(tmp_path: Path, catalog_copy: Path) -> AsyncIterator[Bot]:
         clock=lambda: T0 + 5 * 3600,
     )
     request = OfflineRequest(bot_user=BOT)
-    app = build_application(
-        settings, store, registrars=[admin_registrar(admin)], request=request, blocked=blocklist
-    )
+    app = build_application(settings, store, registrars=[admin_registrar(admin)], request=request, blocked=blocklist)
     await app.initialize()
     try:
         yield Bot(app, request, admin, settings)

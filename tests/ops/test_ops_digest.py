@@ -90,8 +90,7 @@ async def test_errors_and_rejected_edits_are_reported() -> None:
     digest.record(ex(1, "hello", "error", error="TimedOut: send_message\ntraceback..."))
     digest.record(ex(2, "hello", "error", error="TimedOut: send_message\ntraceback..."))
     problem = Problem(
-        Path("/srv/bot/stories/pearce-ducks.yaml"), 6, "questions", "YAML syntax: unclosed [",
-        "close the ["
+        Path("/srv/bot/stories/pearce-ducks.yaml"), 6, "questions", "YAML syntax: unclosed [", "close the ["
     )
     digest.add_problems([problem])
     await digest.flush(outbox)

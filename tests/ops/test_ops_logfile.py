@@ -46,8 +46,15 @@ def test_one_json_line_per_exchange_with_every_field(tmp_path: Path) -> None:
     path = tmp_path / "var" / "exchanges.jsonl"  # the folder does not exist yet
     sink = FileSink(path)
     sink.record(
-        ex(1, "who let the ducks cross", "story", "pearce-ducks", score=85.123,
-           alternatives=(("greatness-of-small", 11.04),), campaign="olympics-ad")
+        ex(
+            1,
+            "who let the ducks cross",
+            "story",
+            "pearce-ducks",
+            score=85.123,
+            alternatives=(("greatness-of-small", 11.04),),
+            campaign="olympics-ad",
+        )
     )
     sink.record(ex(2, "谁让鸭子先过", "fallback", lang="zh", error="boom"))
     sink.close()
@@ -143,9 +150,7 @@ def test_many_threads_write_whole_lines(tmp_path: Path) -> None:
     sink.close()
     records = list(read_records(path))
     assert len(records) == 400
-    assert {r.question for r in records} == {
-        f"worker {w} says {'x' * 40} {i}" for w in range(8) for i in range(50)
-    }
+    assert {r.question for r in records} == {f"worker {w} says {'x' * 40} {i}" for w in range(8) for i in range(50)}
 
 
 def test_a_failing_log_never_raises_into_the_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -189,9 +194,7 @@ def test_configured_salt_is_used_as_is(tmp_path: Path) -> None:
     assert not salt_file(settings).exists()
 
 
-def test_missing_salt_is_generated_once_and_kept(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_missing_salt_is_generated_once_and_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(exchange_log=tmp_path / "var" / "x.jsonl")
     with caplog.at_level(logging.WARNING, logger="bot.ops.salt"):
         first = load_salt(settings)

@@ -62,9 +62,7 @@ def reports() -> Reports:
 @pytest.fixture
 def watcher(store: CatalogStore, reports: Reports) -> Watcher:
     """A watcher reporting into `reports`."""
-    return Watcher(
-        store, on_problems=reports.problems.append, on_reload=reports.generations.append
-    )
+    return Watcher(store, on_problems=reports.problems.append, on_reload=reports.generations.append)
 
 
 def test_nothing_changed_nothing_reloaded(watcher: Watcher, store: CatalogStore) -> None:

@@ -36,9 +36,7 @@ def test_the_figures(records: list[Exchange], matcher: Matcher) -> None:
     assert (campaign.campaign, campaign.exchanges, campaign.fans) == ("olympics-ad", 3, 2)
 
 
-def test_misses_grouped_largest_first_with_the_closest_story(
-    records: list[Exchange], matcher: Matcher
-) -> None:
+def test_misses_grouped_largest_first_with_the_closest_story(records: list[Exchange], matcher: Matcher) -> None:
     clusters = summarise(records, None, matcher).clusters
     assert [c.count for c in clusters] == [5, 4, 3, 2, 2, 1]
     refunds, ceo, orders, ad, chinese, odd = clusters

@@ -38,9 +38,7 @@ def page_for(records: list[Exchange], matcher: Matcher, tmp_path: Path) -> Path:
     return page
 
 
-def test_the_page_in_a_browser(
-    browser: Browser, records: list[Exchange], matcher: Matcher, tmp_path: Path
-) -> None:
+def test_the_page_in_a_browser(browser: Browser, records: list[Exchange], matcher: Matcher, tmp_path: Path) -> None:
     dom = browser.dump_dom(page_for(records, matcher, tmp_path))
 
     title = re.search(r"<title>(.*?)</title>", dom, re.S)
@@ -71,9 +69,7 @@ def test_the_page_in_a_browser(
     assert len(rows(dom, "errors")) == 1
 
 
-def test_the_page_needs_nothing_from_the_network(
-    records: list[Exchange], matcher: Matcher, tmp_path: Path
-) -> None:
+def test_the_page_needs_nothing_from_the_network(records: list[Exchange], matcher: Matcher, tmp_path: Path) -> None:
     page = page_for(records, matcher, tmp_path).read_text(encoding="utf-8")
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert "url(" not in page and " src=" not in page.replace(" src=x", "")

@@ -181,10 +181,13 @@ def test_logs_command_filters_and_marks(
 def test_logs_command_since(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     now = time.time()
     path = tmp_path / "exchanges.jsonl"
-    write_log(path, [
-        ex((now - 3 * 3600 - T0) / 60, "three hours ago", "fallback"),
-        ex((now - 600 - T0) / 60, "ten minutes ago", "fallback"),
-    ])
+    write_log(
+        path,
+        [
+            ex((now - 3 * 3600 - T0) / 60, "three hours ago", "fallback"),
+            ex((now - 600 - T0) / 60, "ten minutes ago", "fallback"),
+        ],
+    )
     assert main(["logs", "--file", str(path), "--since", "1h"]) == 0
     out = capsys.readouterr().out
     assert "ten minutes ago" in out and "three hours ago" not in out
