@@ -38,11 +38,10 @@ def main() -> None:
     files = sys.argv[1:] or [str(ROOT / "tests/data/questions_tune.yaml")]
     items = [(i.question, i.expect) for f in files for i in load_labelled(Path(f))[0]]
     grid = {
-        "threshold": [40.0, 45.0, 50.0, 55.0],
-        "unknown_weight": [0.5, 0.7, 0.9, 1.1],
-        "unknown_cap": [1.0, 2.0, 3.0],
-        "clarify_margin": [4.0, 8.0],
-        "phrase_weight": [0.25, 0.35, 0.5],
+        "threshold": [45.0, 50.0],
+        "unknown_weight": [0.7, 1.0],
+        "contested_share": [0.2, 0.25, 0.35],
+        "reject_ratio": [0.8, 1.0, 1.2],
     }
     results = []
     for values in itertools.product(*grid.values()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -45,7 +46,7 @@ class Verdict(StrEnum):
 class MatcherConfig:
     """The knobs, tuned on tests/data/questions_tune.yaml."""
 
-    threshold: float = 50.0
+    threshold: float = 45.0
     clarify_margin: float = 4.0
     clarify_floor: float = 40.0
     smalltalk_threshold: float = 86.0
@@ -59,6 +60,8 @@ class MatcherConfig:
     unknown_tail: float = 0.4
     guard_phrase: float = 80.0
     contested_share: float = 0.25
+    reject_ratio: float = 0.8
+    phrase_share: float = 30.0
     max_postings: int = 64
     rerank: int = 6
 
@@ -88,6 +91,7 @@ class _Scored:
     score: float
     phrase: float
     keyword: bool
+    share: float
 
 
 @dataclass(slots=True)
@@ -161,18 +165,21 @@ class Matcher:
         self._classes.append(key)
         contents: list[str] = []
         for phrasing in phrasings:
-            norm = normalise(phrasing)
-            self._surface.update(r for r in runs(norm) if not is_cjk_run(r))
-            terms, content = _terms_of(norm)
+            cjk, words = split_runs(normalise(phrasing))
+            self._surface.update(words)
+            terms, content = _terms_of_runs(cjk, words)
             contents.append(content)
+            # Word pairs too, so that a pair keyword ("alibaba cloud") met in an off-topic example
+            # or another story's phrasing is shared evidence, not one story's alone.
+            stems = [stem(w) for w in words if w not in EN_STOPWORDS]
+            terms.extend(f"{a} {b}" for a, b in itertools.pairwise(stems))
             for term in set(terms):
                 weights[term][index] = weights[term].get(index, 0.0) + 1.0
         strong: set[str] = set()
         for keyword in keywords:
-            norm = normalise(keyword)
-            self._surface.update(r for r in runs(norm) if not is_cjk_run(r))
-            terms, _ = _terms_of(norm)
-            cjk = [run for run in runs(norm) if is_cjk_run(run)]
+            cjk, words = split_runs(normalise(keyword))
+            self._surface.update(words)
+            terms, _ = _terms_of_runs(cjk, words)
             if len(terms) > 1 and not cjk:
                 # "funny names": the pair is the keyword; each word alone is ordinary evidence.
                 for term in set(terms):
@@ -309,9 +316,9 @@ class Matcher:
         scored: list[_Scored] = []
         for cls, share in top:
             phrase = self._phrase(cls, query.content)
-            blended = (1 - w) * share + w * phrase * min(1.0, share / 30.0)
+            blended = (1 - w) * share + w * phrase * min(1.0, share / self.config.phrase_share)
             keyword = not self._keyword_terms[cls].isdisjoint(query.terms)
-            scored.append(_Scored(cls, blended, phrase, keyword))
+            scored.append(_Scored(cls, blended, phrase, keyword, share))
         scored.sort(key=lambda x: (-x.score, self._classes[x.cls]))
         return scored[:limit]
 
@@ -349,7 +356,8 @@ class Matcher:
             and (best.keyword or best.phrase >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
         )
-        if best is not None and guarded and best.score >= config.threshold and best.score > rejects:
+        passes = best is not None and best.score >= config.threshold and best.share > rejects * config.reject_ratio
+        if best is not None and guarded and passes:
             second = ranked[1] if len(ranked) > 1 else None
             if (
                 second is not None
@@ -377,7 +385,10 @@ class Matcher:
 
 def _terms_of(norm: str) -> tuple[list[str], str]:
     """Index terms of a normalised text, and its content words (Chinese runs first)."""
-    cjk, words = split_runs(norm)
+    return _terms_of_runs(*split_runs(norm))
+
+
+def _terms_of_runs(cjk: list[str], words: list[str]) -> tuple[list[str], str]:
     terms = [gram for run in cjk for gram in cjk_bigrams(run)]
     content = [stem(word) for word in words if word not in EN_STOPWORDS]
     terms.extend(content)

@@ -35,7 +35,7 @@ def teller() -> Storyteller:
 @pytest.mark.parametrize(("path", "overall", "in_scope", "off_topic"), FLOORS, ids=lambda v: getattr(v, "name", ""))
 def test_accuracy_floor(teller: Storyteller, path: Path, overall: float, in_scope: float, off_topic: float) -> None:
     items, problems = load_labelled(path)
-    assert not problems and len(items) >= 120
+    assert not problems and len(items) >= 90
     result = evaluate(teller, items)
     misses = "\n".join(f"{m.question!r}: expected {m.expect}, got {m.got}" for m in result.misses)
     assert result.accuracy >= overall, misses
@@ -53,8 +53,10 @@ def test_dev_sample_floor(teller: Storyteller) -> None:
 def test_labelled_sets_are_large_distinct_and_cover_every_story(teller: Storyteller) -> None:
     tune, _ = load_labelled(DATA / "questions_tune.yaml")
     holdout, _ = load_labelled(DATA / "questions_holdout.yaml")
+    fresh, _ = load_labelled(DATA / "questions_fresh.yaml")
     assert len(tune) + len(holdout) >= 300
-    assert not {i.question.lower() for i in tune} & {i.question.lower() for i in holdout}
+    sets = [{i.question.lower() for i in items} for items in (tune, holdout, fresh)]
+    assert not sets[0] & sets[1] and not sets[0] & sets[2] and not sets[1] & sets[2]
     ids = set(teller.snapshot.catalog.stories)
     for items in (tune, holdout):
         assert {i.expect for i in items if i.expect} == ids

@@ -10,7 +10,8 @@ import pytest
 from jinja2.exceptions import SecurityError
 from markupsafe import escape
 
-from bot.catalog import LANGS, load_catalog, story_files
+from bot.catalog import LANGS
+from bot.catalog_load import load_catalog, story_files
 from bot.model import Outcome, Reply
 from bot.render import Renderer, story_view
 from bot.replies import Storyteller, parse_button

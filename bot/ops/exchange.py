@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -100,6 +101,7 @@ def _opt_int(value: object) -> int | None:
     return None if value is None else int(str(value))
 
 
+@functools.lru_cache(maxsize=65536)  # the same fans come back; an HMAC per update adds up
 def pseudonym(salt: bytes, kind: str, value: int | str | None) -> str:
     """A stable keyed hash for a chat or user id: the same fan gets the same key, never the id."""
     if value is None:

@@ -104,7 +104,7 @@ def test_text_report(records: list[Exchange], matcher: Matcher) -> None:
     assert "no match       15 (45.5%)" in text
     assert "olympics-ad" in text
     assert '   5× "how do I get a refund" · "can I get my refund" · "refund please"' in text
-    assert "closest story: alibaba-today (33)" in text
+    assert "closest story: alibaba-today (" in text  # the score is the matcher's, which gets tuned
     assert "TimedOut: send_message" in text
 
 

@@ -1,0 +1,365 @@
+"""Template checks: syntax, strict variables, Telegram HTML and length, each render under a time and memory budget."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
+from markupsafe import Markup
+
+from bot.catalog import LANGS, Catalog, Story
+from bot.problems import Problem
+from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, story_view, template_file
+from bot.telegram_html import (
+    MESSAGE_LIMIT,
+    html_problems,
+    needs_hard_cut,
+    split_html,
+    telegram_length,
+)
+
+RENDER_SECONDS = 2.0
+RENDER_MEMORY_MB = 256
+RENDER_CHARS = 200_000
+BUTTON_LABEL_LIMIT = 64
+SAMPLE_STORIES = 24
+LONG_TEXT = 3000
+
+
+class _Budget(Exception):
+    """A template ran too long or wrote too much."""
+
+
+def _peak_memory_mb() -> float | None:
+    """The process's peak memory so far, where the platform can tell (not on Windows)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def _render_sample(catalog: Catalog, thorough: bool) -> list[Story]:
+    """Every story when thorough; else a few, plus any with its own template or a long text."""
+    stories = list(catalog.stories.values())
+    if thorough:
+        return stories
+    return [
+        s
+        for index, s in enumerate(stories)
+        if index < SAMPLE_STORIES or s.template or max(len(t) for t in s.text.values()) > LONG_TEXT
+    ]
+
+
+def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = True) -> list[Problem]:
+    """Syntax, strict variables, Telegram HTML and length, for every reply in every language."""
+    problems: list[Problem] = []
+    tdir = catalog.templates_dir
+    names = set(TEMPLATE_NAMES) | {s.template.removesuffix(".html.j2") for s in catalog.stories.values() if s.template}
+    broken: set[str] = set()
+    for name in sorted(names):
+        for lang in LANGS:
+            file = template_file(name, lang)
+            try:
+                renderer.env.get_template(file)
+            except TemplateNotFound:
+                owner = [s for s in catalog.stories.values() if s.template and s.template.startswith(name)]
+                where = owner[0].path if owner else tdir / file
+                line = owner[0].lines.get("template", 1) if owner else 0
+                problems.append(
+                    Problem(
+                        where,
+                        line,
+                        "template" if owner else "",
+                        f"the template {file} is missing",
+                        f"create stories/templates/{file} (copy the English or Chinese one)",
+                    )
+                )
+                broken.add(file)
+            except TemplateSyntaxError as exc:
+                problems.append(
+                    Problem(
+                        tdir / file,
+                        exc.lineno or 1,
+                        "",
+                        f"template syntax: {exc.message}",
+                        "close every {{ }} and {% %}, and end each {% if %}/{% for %} block",
+                    )
+                )
+                broken.add(file)
+    for story in catalog.stories.values():
+        problems.extend(_story_text_problems(story))
+    if problems:
+        return problems
+    # A template that failed once fails for every story: say so once, and do not wait again.
+    failed: set[Path] = set()
+    sample = _render_sample(catalog, thorough)
+    for lang in LANGS:
+        for story in sample:
+            file = template_file(story.template or "story", lang)
+            if tdir / file in failed:
+                continue
+            html = _guarded(
+                problems,
+                tdir / file,
+                partial(renderer.render_story, story, lang),
+                f"story '{story.id}'",
+            )
+            if html is None:
+                failed.add(tdir / file)
+                continue
+            _html_checks(problems, tdir / file, html, f"story '{story.id}' ({lang})", split=True)
+            if len(story.title[lang]) > BUTTON_LABEL_LIMIT:
+                problems.append(
+                    Problem(
+                        story.path,
+                        story.lines.get(f"title.{lang}", 1),
+                        f"title.{lang}",
+                        f"the title is {len(story.title[lang])} characters; buttons show about {BUTTON_LABEL_LIMIT}",
+                        "shorten the title",
+                        warning=True,
+                    )
+                )
+        for name, context in _menu_contexts(catalog, lang):
+            file = template_file(name, lang)
+            if tdir / file in failed:
+                continue
+            html = _guarded(
+                problems,
+                tdir / file,
+                partial(renderer.render, name, lang, **context),
+                name,
+            )
+            if html is None:
+                failed.add(tdir / file)
+            else:
+                _html_checks(problems, tdir / file, html, f"{name} ({lang})", split=False)
+    return problems
+
+
+def _story_text_problems(story: Story) -> list[Problem]:
+    problems: list[Problem] = []
+    for lang, text in story.text.items():
+        line = story.lines.get(f"text.{lang}", 1)
+        found = html_problems(text)
+        for message in found:
+            problems.append(
+                Problem(
+                    story.path,
+                    line,
+                    f"text.{lang}",
+                    message,
+                    "use only Telegram's tags (b, i, u, s, a href, code, pre, blockquote) and close each one",
+                )
+            )
+        if not found and needs_hard_cut(text, MESSAGE_LIMIT):
+            problems.append(
+                Problem(
+                    story.path,
+                    line,
+                    f"text.{lang}",
+                    f"the text has a passage too long to split into messages of {MESSAGE_LIMIT} "
+                    "characters (no space, line break or full stop to cut at)",
+                    "add spaces, full stops or paragraph breaks (blank lines) to the text",
+                )
+            )
+    return problems
+
+
+def _menu_contexts(catalog: Catalog, lang: str) -> list[tuple[str, dict[str, Any]]]:
+    stories = list(catalog.stories.values())
+    views = [story_view(s, lang) for s in stories]
+    question = "<b>{{ sample & question }}</b>"
+    contexts: list[tuple[str, dict[str, Any]]] = [
+        ("clarify", {"question": question, "choices": views[:2]}),
+        ("fallback", {"question": question, "suggestions": views[:3]}),
+        ("fallback", {"question": question, "suggestions": []}),
+        ("help", {"stories": views, "featured": views[:4]}),
+        (
+            "catalogue",
+            {
+                "stories": views[:6],
+                "page": 1,
+                "pages": max(1, (len(views) + 5) // 6),
+                "total": len(views),
+            },
+        ),
+        ("start", {"featured": [story_view(s, lang) for s in catalog.featured()]}),
+    ]
+    contexts.extend(("notice", {"kind": kind}) for kind in NOTICE_KINDS)
+    for intent in catalog.smalltalk.values():
+        contexts.append(
+            (
+                "smalltalk",
+                {
+                    "intent": intent.intent,
+                    "reply": Markup(intent.reply[lang]),
+                    "featured": views[:4],
+                },
+            )
+        )
+    return contexts
+
+
+def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, split: bool) -> None:
+    for message in html_problems(html)[:3]:
+        problems.append(
+            Problem(
+                file,
+                _html_line(file, html, message),
+                "",
+                f"the {what} reply is not valid Telegram HTML: {message}",
+                "escape text with the template's {{ }} and use only Telegram's tags",
+            )
+        )
+    if split:
+        parts = split_html(html, MESSAGE_LIMIT)
+        if needs_hard_cut(html, MESSAGE_LIMIT) or any(telegram_length(p) > MESSAGE_LIMIT for p in parts):
+            problems.append(
+                Problem(
+                    file,
+                    0,
+                    "",
+                    f"the {what} reply cannot be split into messages of {MESSAGE_LIMIT} characters",
+                    "add paragraph breaks (blank lines) to the story text",
+                )
+            )
+    elif telegram_length(html) > MESSAGE_LIMIT:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"the {what} reply is {telegram_length(html)} characters; Telegram's limit is {MESSAGE_LIMIT}",
+                "shorten the template",
+            )
+        )
+
+
+_PROBLEM_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*")
+_PROBLEM_AT = re.compile(r"at character ([0-9]+)")
+
+
+def _html_line(file: Path, html: str, message: str) -> int:
+    """The template line that wrote what `message` is about (0 when it came from a variable)."""
+    at = _PROBLEM_AT.search(message)
+    if at is not None:
+        start = int(at.group(1)) - 1
+        needle = html[start : start + 12].split("\n", 1)[0]
+    else:
+        tag = _PROBLEM_TAG.search(message)
+        needle = tag.group(0) if tag is not None else ""
+    try:
+        source = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if needle and needle in line:
+            return number
+    return 0
+
+
+def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], what: str) -> str | None:
+    """Render under a time and size budget, turning any failure into a Problem at its template line."""
+    deadline = time.monotonic() + RENDER_SECONDS
+    start_memory = _peak_memory_mb()
+    memory_limit = None if start_memory is None else start_memory + RENDER_MEMORY_MB
+
+    def tracer(frame: FrameType, event: str, arg: object) -> Any:
+        # A loop that doubles a string ({% set ns.a = ns.a ~ ns.a %}) runs out of memory
+        # long before it runs out of time.
+        if time.monotonic() > deadline or (memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit):
+            raise _Budget
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        html = render()
+    except _Budget as exc:
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s or {RENDER_MEMORY_MB} MB",
+                "remove loops that never end, loop too often or build huge text",
+            )
+        )
+        return None
+    except RecursionError as exc:
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply never ends (a template calls itself)",
+                "remove the macro or include that calls itself",
+            )
+        )
+        return None
+    except SecurityError as exc:
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply was stopped: {exc.message}",
+                "write the text out instead of computing it (no huge repeats, powers or widths)",
+            )
+        )
+        return None
+    except TemplateError as exc:
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply failed: {exc.message}",
+                "use only the variables listed at the top of the template",
+            )
+        )
+        return None
+    except Exception as exc:  # a marketer's template must never take the checker down
+        problems.append(
+            Problem(
+                file,
+                _template_line(exc, file),
+                "",
+                f"rendering the {what} reply failed: {exc}",
+                "use only the variables listed at the top of the template",
+            )
+        )
+        return None
+    finally:
+        sys.settrace(previous)
+    if len(html) > RENDER_CHARS:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"the {what} reply is {len(html)} characters long",
+                "shorten the template",
+            )
+        )
+        return None
+    return html
+
+
+def _template_line(exc: BaseException, file: Path) -> int:
+    line = 0
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename).name == file.name:
+            line = lineno
+    return line
