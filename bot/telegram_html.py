@@ -30,6 +30,7 @@ _TAG = re.compile(
 )
 _ATTR = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|([a-zA-Z]+));")
+_SPECIAL = re.compile(r"[<&>]")
 _TOKEN = re.compile(r"<[^<>]*>|&[^&;\s<>]{1,12};")
 _TAGS_ONLY = re.compile(r"<[^<>]*>")
 
@@ -45,7 +46,11 @@ def html_problems(text: str) -> list[str]:
     problems: list[str] = []
     stack: list[str] = []
     pos = 0
-    while pos < len(text):
+    while True:
+        special = _SPECIAL.search(text, pos)  # jump over plain text: only <, & and > matter
+        if special is None:
+            break
+        pos = special.start()
         char = text[pos]
         if char == "<":
             tag = _TAG.match(text, pos)
@@ -63,10 +68,8 @@ def html_problems(text: str) -> list[str]:
                 pos += 1
                 continue
             pos = entity.end()
-        elif char == ">":
-            problems.append(f"a '>' at character {pos + 1} is not part of a tag: write &gt;")
-            pos += 1
         else:
+            problems.append(f"a '>' at character {pos + 1} is not part of a tag: write &gt;")
             pos += 1
     problems.extend(f"<{name}> is never closed: add </{name}>" for name in reversed(stack))
     return problems
