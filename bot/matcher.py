@@ -63,7 +63,7 @@ class MatcherConfig:
     reject_ratio: float = 0.8
     phrase_share: float = 30.0
     max_postings: int = 64
-    rerank: int = 6
+    rerank: int = 3
 
 
 @dataclass(frozen=True, slots=True)

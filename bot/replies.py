@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -27,6 +27,17 @@ class Snapshot:
     catalog: Catalog
     matcher: Matcher
     renderer: Renderer
+    # A story's chapters never change within one snapshot: render each (story, language) once.
+    rendered: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def chapters(self, story: Story, lang: str) -> tuple[str, ...]:
+        """The story rendered and split into messages Telegram accepts."""
+        key = (story.id, lang)
+        found = self.rendered.get(key)
+        if found is None:
+            found = tuple(split_html(self.renderer.render_story(story, lang), MESSAGE_LIMIT))
+            self.rendered[key] = found
+        return found
 
     @classmethod
     def build(cls, catalog: Catalog) -> Snapshot:
@@ -160,9 +171,9 @@ class Storyteller:
         )
 
     @staticmethod
-    def chapters(snap: Snapshot, story: Story, lang: str) -> list[str]:
+    def chapters(snap: Snapshot, story: Story, lang: str) -> tuple[str, ...]:
         """The story rendered and split into messages Telegram accepts."""
-        return split_html(snap.renderer.render_story(story, lang), MESSAGE_LIMIT)
+        return snap.chapters(story, lang)
 
     def start(self, payload: str = "", lang: str | None = None) -> tuple[Reply, str | None]:
         """/start with an optional payload `id` or `campaign__id`; also returns the campaign."""
