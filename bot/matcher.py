@@ -143,8 +143,10 @@ class Matcher:
         for term, by_class in weights.items():
             total = sum(by_class.values())
             self._idf[term] = math.log(1 + n / len(by_class))
-            best = heapq.nlargest(self.config.max_postings, by_class.items(), key=lambda kv: kv[1])
-            self._postings[term] = tuple((cls, w / total) for cls, w in best)
+            kept: Iterable[tuple[int, float]] = by_class.items()
+            if len(by_class) > self.config.max_postings:  # a very common word: its best stories only
+                kept = heapq.nlargest(self.config.max_postings, kept, key=lambda kv: kv[1])
+            self._postings[term] = tuple((cls, w / total) for cls, w in kept)
         # Typo index: every known stem and every known spelling, by their one-letter deletions.
         self._deletes: dict[str, list[str]] = defaultdict(list)
         spellings = {w for w in self._surface if stem(w) in self._postings} | set(self._postings)

@@ -40,24 +40,43 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
-    """A safe loader (libyaml when present) that rejects aliases and duplicate keys, keeps lines."""
+    """A safe loader (libyaml when present); `_to_python` builds the values from its nodes."""
 
-    def construct_object(self, node: Node, deep: bool = False) -> Any:
-        # An alias is a node reached twice; refusing it stops "billion laughs" expansion.
-        if node in self.constructed_objects:
-            raise YamlProblem(
-                node.start_mark.line + 1,
-                "anchors and aliases (&name / *name) are not supported",
-                "write the value out in full instead of referring to it with *name",
-            )
-        return super().construct_object(node, deep=deep)
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LocDict:
+def _construct_str(loader: _Loader, node: ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+# Timestamps and binary become plain text: a marketer's "2003-01-01" is words, not a date object.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _construct_str)
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def _to_python(node: Node | None, loader: _Loader, seen: set[int]) -> Any:
+    """Turn composed nodes into LocDict/LocList/scalars: much faster than PyYAML's constructor."""
+    if node is None:
+        return None
+    if id(node) in seen:  # an alias is a node reached twice; refusing it stops "billion laughs"
+        raise YamlProblem(
+            node.start_mark.line + 1,
+            "anchors and aliases (&name / *name) are not supported",
+            "write the value out in full instead of referring to it with *name",
+        )
+    seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        # Plain text needs no constructor; numbers, booleans, dates and tags go through the safe one.
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if isinstance(node, MappingNode) and node.tag == _MAP:
         result = LocDict()
         result.line = node.start_mark.line + 1
         result.lines = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = _to_python(key_node, loader, seen)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise YamlProblem(line, "a key must be a plain word", "write the key as text")
@@ -68,37 +87,19 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                     f"the key '{key}' appears twice (first on line {result.lines[key]})",
                     "keep one of them and delete the other",
                 )
-            result[key] = self.construct_object(value_node, deep=True)
+            result[key] = _to_python(value_node, loader, seen)
             result.lines[key] = line
         return result
-
-    def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LocList:
-        result = LocList()
-        result.line = node.start_mark.line + 1
-        result.lines = []
+    if isinstance(node, SequenceNode) and node.tag == _SEQ:
+        items = LocList()
+        items.line = node.start_mark.line + 1
+        items.lines = []
         for child in node.value:
-            result.append(self.construct_object(child, deep=True))
-            result.lines.append(child.start_mark.line + 1)
-        return result
-
-
-def _construct_map(loader: _Loader, node: MappingNode) -> LocDict:
-    return loader.construct_mapping(node)
-
-
-def _construct_seq(loader: _Loader, node: SequenceNode) -> LocList:
-    return loader.construct_sequence(node)
-
-
-def _construct_str(loader: _Loader, node: ScalarNode) -> str:
-    return str(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-# Timestamps and binary become plain text: a marketer's "2003-01-01" is words, not a date object.
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
-_Loader.add_constructor("tag:yaml.org,2002:binary", _construct_str)
+            items.append(_to_python(child, loader, seen))
+            items.lines.append(child.start_mark.line + 1)
+        return items
+    problem = f"could not determine a constructor for the tag '{node.tag}'"
+    raise YamlProblem(node.start_mark.line + 1, f"YAML syntax: {problem}", _syntax_fix(problem))
 
 
 def _decode(data: bytes) -> str:
@@ -119,7 +120,11 @@ def parse_yaml(text: str) -> Any:
         line = text[: text.index("\x00")].count("\n") + 1
         raise YamlProblem(line, "the file contains a NUL byte", "save it again as plain UTF-8 text")
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            return _to_python(loader.get_single_node(), loader, set())
+        finally:
+            loader.dispose()
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
