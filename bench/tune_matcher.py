@@ -39,9 +39,8 @@ def main() -> None:
     items = [(i.question, i.expect) for f in files for i in load_labelled(Path(f))[0]]
     grid = {
         "threshold": [45.0, 50.0],
-        "unknown_weight": [0.7, 1.0],
         "contested_share": [0.2, 0.25, 0.35],
-        "reject_ratio": [0.8, 1.0, 1.2],
+        "reject_ratio": [0.8, 1.0],
     }
     results = []
     for values in itertools.product(*grid.values()):

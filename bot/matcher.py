@@ -100,6 +100,7 @@ class _Query:
     unknown: float
     text: str
     content: str
+    unknown_words: int = 0  # unknown words; a lone Chinese character is often just glue
 
 
 class Matcher:
@@ -154,6 +155,7 @@ class Matcher:
             if len(term) >= 4 and term.isascii() and " " not in term:
                 for key in _deletions(term):
                     self._deletes[key].append(term)
+        self._strong: frozenset[str] = frozenset().union(*self._keyword_terms)
         self._longest_cjk = max((len(t) for t in self._postings if is_cjk_run(t)), default=2)
 
     def _add_class(
@@ -200,14 +202,17 @@ class Matcher:
         norm = normalise(question)
         terms: dict[str, float] = {}
         unknown = 0.0
+        unknown_words = 0
         content: list[str] = []
         previous: str | None = None
         for run in runs(norm):
             if is_cjk_run(run):
-                found, uncovered = self._cjk_terms(run)
+                found, spans = self._cjk_terms(run)
                 for term in found:
                     terms[term] = max(terms.get(term, 0.0), 1.0)
-                unknown += uncovered * self.config.cjk_unknown_per_char
+                for span in spans:
+                    unknown += 1.0 if span >= 2 else self.config.cjk_unknown_per_char
+                    unknown_words += span >= 2
                 content.append(run)
                 previous = None
                 continue
@@ -220,6 +225,7 @@ class Matcher:
                 if known is None:
                     if not is_emoji(word):  # an unknown emoji says nothing either way
                         unknown += 1.0
+                        unknown_words += 1
                     previous = None
                     continue
                 weight = 1.0 if known == word else self.config.fuzzy_discount
@@ -228,7 +234,7 @@ class Matcher:
                 if previous is not None and pair in self._postings:
                     terms[pair] = 1.0  # "ice hockey", "jack ma": the keyword as a whole
                 previous = known
-        return _Query(terms, unknown, norm, " ".join(content))
+        return _Query(terms, unknown, norm, " ".join(content), unknown_words)
 
     def _words(self, run: str) -> list[str]:
         words = content_words(run)
@@ -254,20 +260,27 @@ class Matcher:
         result = best[len(run)]
         return result if result and len(result) > 1 else None
 
-    def _cjk_terms(self, run: str) -> tuple[list[str], int]:
+    def _cjk_terms(self, run: str) -> tuple[list[str], list[int]]:
+        """Known Chinese words in a run, longest and most telling first, without overlaps."""
+        candidates = [
+            (-size, piece not in self._strong, -self._idf[piece], start, piece)
+            for size in range(min(self._longest_cjk, len(run)), 0, -1)
+            for start in range(len(run) - size + 1)
+            if (piece := run[start : start + size]) in self._postings and (size > 1 or piece not in ZH_STOPCHARS)
+        ]
         covered = [False] * len(run)
         found: list[str] = []
-        for size in range(min(self._longest_cjk, len(run)), 0, -1):
-            for start in range(len(run) - size + 1):
-                piece = run[start : start + size]
-                if any(covered[start : start + size]):
-                    continue  # a longer known word already explains these characters
-                if piece in self._postings and (size > 1 or piece not in ZH_STOPCHARS):
-                    found.append(piece)
-                    for i in range(start, start + size):
-                        covered[i] = True
-        uncovered = sum(1 for i, ch in enumerate(run) if not covered[i] and ch not in ZH_STOPCHARS)
-        return found, uncovered
+        # Longer words first; among equals a keyword, then the rarer: 鸭子 beats 让鸭 in 谁让鸭子先过.
+        for size, _, _, start, piece in sorted(candidates):
+            span = range(start, start - size)
+            if any(covered[i] for i in span):
+                continue
+            found.append(piece)
+            for i in span:
+                covered[i] = True
+        # Unexplained characters, as spans: two or more in a row are likely a word (a name: 京东).
+        spans = "".join("x" if not covered[i] and ch not in ZH_STOPCHARS else " " for i, ch in enumerate(run))
+        return found, [len(span) for span in spans.split()]
 
     def _correct(self, word: str) -> str | None:
         if len(word) < 4 or not word.isascii():
@@ -336,7 +349,7 @@ class Matcher:
         if not tying or any(sum(p for c, p in self._postings[t] if c == offtopic) < share for t in tying):
             return False
         elsewhere = [t for t in query.terms if all(c >= self._story_count for c, _ in self._postings[t])]
-        return query.unknown > 0 or bool(elsewhere)
+        return query.unknown_words > 0 or bool(elsewhere)
 
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Stories ranked by fit, best first (off-topic and small talk left out)."""
