@@ -115,16 +115,22 @@ def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
     return story, reader.problems
 
 
+def _optional_mapping(path: Path, reader: Reader, message: str, fix: str) -> LocDict | None:
+    """An optional file's top-level mapping; None (problems in `reader`) when absent or unusable."""
+    if not path.exists():
+        return None
+    data = read_yaml(path, reader)
+    if data is not None and not isinstance(data, LocDict):
+        reader.problem(1, "", message, fix)
+        return None
+    return data if isinstance(data, LocDict) else None
+
+
 def load_smalltalk(path: Path) -> tuple[dict[str, SmallTalk], list[Problem]]:
     """Read small-talk intents; a missing file means no small talk."""
     reader = Reader(path)
-    if not path.exists():
-        return {}, []
-    data = read_yaml(path, reader)
+    data = _optional_mapping(path, reader, "small talk must be a mapping of intents", "write 'greeting:' and so on")
     if data is None:
-        return {}, reader.problems
-    if not isinstance(data, LocDict):
-        reader.problem(1, "", "small talk must be a mapping of intents", "write 'greeting:' and so on")
         return {}, reader.problems
     intents: dict[str, SmallTalk] = {}
     for intent, body in data.items():
@@ -147,13 +153,8 @@ def load_smalltalk(path: Path) -> tuple[dict[str, SmallTalk], list[Problem]]:
 def load_offtopic(path: Path) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
     """Read the examples of questions no story should answer."""
     reader = Reader(path)
-    if not path.exists():
-        return {}, []
-    data = read_yaml(path, reader)
+    data = _optional_mapping(path, reader, "must give a list per language", "write 'en:' and 'zh:' lists")
     if data is None:
-        return {}, reader.problems
-    if not isinstance(data, LocDict):
-        reader.problem(1, "", "must give a list per language", "write 'en:' and 'zh:' lists")
         return {}, reader.problems
     reader.unknown_fields(data, LANGS)
     result = {

@@ -74,6 +74,7 @@ def test_labelled_sets_are_large_distinct_and_cover_every_story(teller: Storytel
         ("🦆", "pearce-ducks"),
         ("淘宝打败eBay", "ebay-2003"),
         ("2003年淘宝和eBay之争", "ebay-2003"),
+        ("谁让鸭子先过", "pearce-ducks"),  # 鸭子 is a keyword; 让鸭 only an accident of bigrams
     ],
 )
 def test_fans_phrasings(teller: Storyteller, question: str, story: str) -> None:
