@@ -51,9 +51,9 @@ def test_confusable_phrasings_warn_with_both_files_and_lines(
     extra = "    - can penguins skate\n    - who stops rowing for geese\n"
     beta.write_text(text.replace("    - can penguins skate\n", extra), encoding="utf-8")
     assert main(["check", "--stories", str(base_copy)]) == 0
-    out, err = capsys.readouterr()
-    warnings = [line for line in err.splitlines() if ": warning:" in line]
-    assert len(warnings) == 1, err
+    out, _ = capsys.readouterr()
+    warnings = [line for line in out.splitlines() if ": warning:" in line]
+    assert len(warnings) == 1, out
     warning = warnings[0]
     assert warning.startswith("stories/alpha.yaml:7: warning: questions.en[1]:"), warning
     assert "beta.yaml:9" in warning and "questions.en[3]" in warning, warning
@@ -64,8 +64,8 @@ def test_confusable_phrasings_warn_with_both_files_and_lines(
 def test_a_yml_file_is_a_warning_not_an_error(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (base_copy / "delta.yml").write_text("id: delta\n", encoding="utf-8")
     assert main(["check", "--stories", str(base_copy)]) == 0
-    _, err = capsys.readouterr()
-    assert "stories/delta.yml: warning: files ending in .yml are ignored. Fix: rename it to delta.yaml." in err
+    out, _ = capsys.readouterr()
+    assert "stories/delta.yml: warning: files ending in .yml are ignored. Fix: rename it to delta.yaml." in out
 
 
 def test_a_title_too_long_for_a_button_is_a_warning(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,9 +76,9 @@ def test_a_title_too_long_for_a_button_is_a_warning(base_copy: Path, capsys: pyt
         encoding="utf-8",
     )
     assert main(["check", "--stories", str(base_copy)]) == 0
-    _, err = capsys.readouterr()
+    out, _ = capsys.readouterr()
     warning = r"^stories/alpha\.yaml:3: warning: title\.en: the title is [0-9]+ characters"
-    assert re.search(warning, err, re.MULTILINE), err
+    assert re.search(warning, out, re.MULTILINE), out
 
 
 def _tell(store: CatalogStore) -> str:

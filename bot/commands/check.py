@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from bot.commands.common import print_problems, settings_for
 from bot.validate import build_snapshot
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in problems:
             print(json.dumps(problem.to_json(), ensure_ascii=False))
     else:
-        print_problems(problems, root)
+        print_problems(problems, root, sys.stdout)  # the report itself: one stream, in order
     if snapshot is None or errors:
         if not args.json:
             print(f"✗ {len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {root}")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import Settings
 from bot.problems import Problem
@@ -23,10 +24,10 @@ def settings_for(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def print_problems(problems: list[Problem], root: Path) -> None:
-    """Every problem on its own line, on stderr."""
+def print_problems(problems: list[Problem], root: Path, stream: TextIO | None = None) -> None:
+    """Every problem on its own line, on stderr unless a stream is given."""
     for problem in problems:
-        print(problem.format(root.parent), file=sys.stderr)
+        print(problem.format(root.parent), file=stream or sys.stderr)
 
 
 def load_storyteller(args: argparse.Namespace) -> Storyteller | None:
