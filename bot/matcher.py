@@ -343,8 +343,7 @@ class Matcher:
         offtopic = self._offtopic
         if offtopic is None:
             return False
-        # A keyword pair ("ice hockey") is as contested as its words: look at single words only.
-        tying = [t for t in query.terms if " " not in t and any(c == cls for c, _ in self._postings[t])]
+        tying = [t for t in query.terms if any(c == cls for c, _ in self._postings[t])]
         share = self.config.contested_share
         if not tying or any(sum(p for c, p in self._postings[t] if c == offtopic) < share for t in tying):
             return False
