@@ -31,6 +31,7 @@ def labelled() -> dict[str, list[Labelled]]:
         "tune": ROOT / "tests/data/questions_tune.yaml",
         "holdout": ROOT / "tests/data/questions_holdout.yaml",
         "fresh": ROOT / "tests/data/questions_fresh.yaml",
+        "fresh2": ROOT / "tests/data/questions_fresh2.yaml",
     }
     if DEV.exists():
         files = {"dev": DEV, **files}

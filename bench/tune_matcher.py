@@ -38,9 +38,9 @@ def main() -> None:
     files = sys.argv[1:] or [str(ROOT / "tests/data/questions_tune.yaml")]
     items = [(i.question, i.expect) for f in files for i in load_labelled(Path(f))[0]]
     grid = {
-        "threshold": [45.0, 50.0],
-        "contested_share": [0.2, 0.25, 0.35],
-        "reject_ratio": [0.8, 1.0],
+        "threshold": [40.0, 45.0, 50.0],
+        "phrase_weight_zh": [0.2, 0.35, 0.5],
+        "cjk_unknown_per_char": [0.25, 0.35, 0.5],
     }
     results = []
     for values in itertools.product(*grid.values()):

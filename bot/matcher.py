@@ -58,6 +58,7 @@ class MatcherConfig:
     text_weight: float = 0.3
     unknown_cap: float = 2.0
     unknown_tail: float = 0.4
+    short_question: int = 4
     guard_phrase: float = 80.0
     contested_share: float = 0.25
     reject_ratio: float = 0.8
@@ -220,7 +221,8 @@ class Matcher:
                 content.append(word)
                 known: str | None = word if word in self._postings else None
                 if known is None:
-                    known = self._correct(word) or self._correct(run)
+                    # The spelling as typed first: a typo can stem oddly ("sponser" → "spons").
+                    known = self._correct(run) or self._correct(word)
                     known = known if known in self._postings else None
                 if known is None:
                     if not is_emoji(word):  # an unknown emoji says nothing either way
@@ -313,6 +315,10 @@ class Matcher:
                 raw[cls] += qw * share
         cap = self.config.unknown_cap
         unknown = min(query.unknown, cap) + self.config.unknown_tail * max(0.0, query.unknown - cap)
+        # In a long ramble unknown words are mostly chatter; in a short question they are the point.
+        words = len(query.content.split())
+        if words > self.config.short_question:
+            unknown *= self.config.short_question / words
         denominator = mass + self.config.unknown_weight * unknown * self._unknown_idf
         if denominator <= 0:
             return {}

@@ -38,7 +38,7 @@ EN_STOPWORDS = frozenset(
     yesterday recently someone everyone anyone people remind reminds guess think thought
     come comes came coming go goes went going get gets got getting make makes made take takes took
     put puts keep keeps use used try tried need needs time times place way back ago year years
-    exactly basically wait
+    exactly basically wait day days dad mum mom uncle aunt every everyone everywhere everybody
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 
