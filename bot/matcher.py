@@ -243,7 +243,12 @@ class Matcher:
         if len(run) < 7 or not run.isascii() or words != [stem(run)] or words[0] in self._postings:
             return words
         pieces = self._segment(run)
-        return content_words(" ".join(pieces)) if pieces else words
+        if not pieces:
+            return words
+        split = content_words(" ".join(pieces))
+        # Only when a piece names one of our stories: "website" is an ordinary unknown word,
+        # "duckrowerstory" is a fan in a hurry.
+        return split if not self._strong.isdisjoint(split) else words
 
     def _segment(self, run: str) -> list[str] | None:
         """Split run-together words (`duckrowerstory`) into known ones, fewest pieces first."""
