@@ -38,9 +38,8 @@ def main() -> None:
     files = sys.argv[1:] or [str(ROOT / "tests/data/questions_tune.yaml")]
     items = [(i.question, i.expect) for f in files for i in load_labelled(Path(f))[0]]
     grid = {
-        "threshold": [40.0, 45.0, 50.0],
-        "phrase_weight_zh": [0.2, 0.35, 0.5],
-        "cjk_unknown_per_char": [0.25, 0.35, 0.5],
+        "guard_phrase": [60.0, 70.0, 80.0, 90.0],
+        "threshold": [45.0, 50.0, 55.0],
     }
     results = []
     for values in itertools.product(*grid.values()):

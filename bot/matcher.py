@@ -46,7 +46,7 @@ class Verdict(StrEnum):
 class MatcherConfig:
     """The knobs, tuned on tests/data/questions_tune.yaml."""
 
-    threshold: float = 45.0
+    threshold: float = 50.0
     clarify_margin: float = 4.0
     clarify_floor: float = 40.0
     smalltalk_threshold: float = 86.0
@@ -60,8 +60,8 @@ class MatcherConfig:
     unknown_tail: float = 0.4
     short_question: int = 4
     guard_phrase: float = 80.0
-    contested_share: float = 0.25
-    reject_ratio: float = 0.8
+    contested_share: float = 0.2
+    reject_ratio: float = 1.0
     phrase_share: float = 30.0
     max_postings: int = 64
     rerank: int = 3
@@ -329,6 +329,14 @@ class Matcher:
             return {}
         return {cls: 100.0 * value / denominator for cls, value in raw.items()}
 
+    def _close_phrasing(self, cls: int, content: str) -> float:
+        """How nearly the question is one of the story's phrasings, word for word (for the guard:
+        token_set_ratio calls "set" a perfect match for "set up alibaba")."""
+        if not content or not self._phrasings[cls]:
+            return 0.0
+        best = process.extractOne(content, self._phrasings[cls], scorer=fuzz.token_sort_ratio)
+        return float(best[1]) if best else 0.0
+
     def _phrase(self, cls: int, content: str) -> float:
         if not content or not self._phrasings[cls]:
             return 0.0
@@ -378,7 +386,7 @@ class Matcher:
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
         guarded = (
             best is not None
-            and (best.keyword or best.phrase >= config.guard_phrase)
+            and (best.keyword or self._close_phrasing(best.cls, query.content) >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
         )
         passes = best is not None and best.score >= config.threshold and best.share > rejects * config.reject_ratio

@@ -40,6 +40,8 @@ EN_STOPWORDS = frozenset(
     put puts keep keeps use used try tried need needs time times place way back ago year years
     exactly basically wait day days dad mum mom uncle aunt every everyone everywhere everybody
     """.split()  # noqa: SIM905 - a word list reads best as words
+    # A lone letter or digit ("1" from 2017年1月, "b" from <b>) identifies nothing.
+    + list("abcdefghijklmnopqrstuvwxyz0123456789")
 )
 
 ZH_STOPCHARS = frozenset("的了是吗呢吧啊呀么在有和与及我你您他她它们这那个一下请讲说告诉些吗嘛哦呃就都也还又很")

@@ -22,10 +22,9 @@ FLOORS = [
     (DATA / "questions_holdout.yaml", 0.90, 0.90, 0.95),
     # Written blind to the catalogue and the matcher after tuning; its misses have not been read.
     (DATA / "questions_fresh.yaml", 0.90, 0.90, 0.95),
-    # A second blind set, harder on purpose (no obvious phrasings). Its misses were read after its
-    # first run (85.5 / 82.3 / 95.2): it guards against regressions but is below the 90% in-scope
-    # target, which is why its in-scope floor is lower. See BENCHMARKS.md.
-    (DATA / "questions_fresh2.yaml", 0.88, 0.85, 0.95),
+    # A second blind set, harder on purpose (no obvious phrasings). It scored 85.5 / 82.3 / 95.2 on
+    # its first run; its misses were read then, so it is no longer blind. See BENCHMARKS.md.
+    (DATA / "questions_fresh2.yaml", 0.90, 0.90, 0.95),
 ]
 
 
