@@ -20,8 +20,8 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with every command's own options."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that command's module is imported (a faster start)."""
     parser = argparse.ArgumentParser(prog="storybot", description="A storytelling chatbot.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -31,16 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in COMMANDS.items():
-        module = importlib.import_module(f"bot.commands.{name}")
         command = sub.add_parser(name, help=summary, description=summary, parents=[common])
-        module.add_arguments(command)
-        command.set_defaults(run=module.run)
+        if only in (None, name):
+            module = importlib.import_module(f"bot.commands.{name}")
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((word for word in words if not word.startswith("-")), None)
+    args = build_parser(chosen if chosen in COMMANDS else None).parse_args(words)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

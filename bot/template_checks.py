@@ -33,6 +33,7 @@ RENDER_CHARS = 200_000
 BUTTON_LABEL_LIMIT = 64
 SAMPLE_STORIES = 24
 LONG_TEXT = 3000
+CHECK_EVERY = 256  # traced lines between two looks at the render budget
 
 
 class _Budget(Exception):
@@ -275,10 +276,17 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
     start_memory = _peak_memory_mb()
     memory_limit = None if start_memory is None else start_memory + RENDER_MEMORY_MB
 
+    events = 0
+
     def tracer(frame: FrameType, event: str, arg: object) -> Any:
-        # A loop that doubles a string ({% set ns.a = ns.a ~ ns.a %}) runs out of memory
-        # long before it runs out of time.
-        if time.monotonic() > deadline or (memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit):
+        # Look at the clock and the memory every few hundred lines: often enough to stop a runaway
+        # loop, rarely enough that checking costs little. A loop that doubles a string
+        # ({% set ns.a = ns.a ~ ns.a %}) runs out of memory long before it runs out of time.
+        nonlocal events
+        events += 1
+        if events % CHECK_EVERY == 0 and (
+            time.monotonic() > deadline or (memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit)
+        ):
             raise _Budget
         return tracer
 
