@@ -20,6 +20,7 @@ from bot.text import (
     ZH_STOPCHARS,
     cjk_bigrams,
     content_words,
+    fold,
     is_cjk_run,
     is_emoji,
     normalise,
@@ -119,7 +120,7 @@ class Matcher:
             texts = [q for qs in story.questions.values() for q in qs] + list(story.title.values())
             keywords = [k for ks in story.keywords.values() for k in ks]
             self._add_class(story.id, texts, keywords, weights)
-            bodies.append((len(self._classes) - 1, normalise(_TAGS.sub(" ", " ".join(story.text.values())))))
+            bodies.append((len(self._classes) - 1, fold(_TAGS.sub(" ", " ".join(story.text.values())))))
         # A story's own words are weak evidence for it (its English words and Chinese bigrams).
         for cls, body in bodies:
             terms = set(_terms_of(body)[0])
@@ -170,19 +171,19 @@ class Matcher:
         self._classes.append(key)
         contents: list[str] = []
         for phrasing in phrasings:
-            cjk, words = split_runs(normalise(phrasing))
+            cjk, words = split_runs(fold(phrasing))
             self._surface.update(words)
-            terms, content = _terms_of_runs(cjk, words)
-            contents.append(content)
+            stems = [stem(w) for w in words if w not in EN_STOPWORDS]
+            contents.append(" ".join(cjk + stems))
+            terms = [gram for run in cjk for gram in cjk_bigrams(run)] + stems
             # Word pairs too, so that a pair keyword ("alibaba cloud") met in an off-topic example
             # or another story's phrasing is shared evidence, not one story's alone.
-            stems = [stem(w) for w in words if w not in EN_STOPWORDS]
             terms.extend(f"{a} {b}" for a, b in itertools.pairwise(stems))
             for term in set(terms):
                 weights[term][index] = weights[term].get(index, 0.0) + 1.0
         strong: set[str] = set()
         for keyword in keywords:
-            cjk, words = split_runs(normalise(keyword))
+            cjk, words = split_runs(fold(keyword))
             self._surface.update(words)
             terms, _ = _terms_of_runs(cjk, words)
             if len(terms) > 1 and not cjk:

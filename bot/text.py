@@ -74,11 +74,18 @@ ZH_STOPWORDS = frozenset(
 )
 
 
+def fold(text: str) -> str:
+    """NFKC, casefold, invisible characters dropped, apostrophes inside words dropped."""
+    # The common case is ASCII: NFKC changes nothing there and nothing is invisible.
+    text = text.lower() if text.isascii() else _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    if "'" in text or "’" in text or "`" in text:
+        text = _APOSTROPHES.sub("", text)
+    return text
+
+
 def normalise(text: str) -> str:
-    """NFKC, casefold, drop invisible characters, punctuation to spaces, single spaces."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
-    text = _APOSTROPHES.sub("", text)
-    return " ".join(_RUNS.findall(text))
+    """`fold`, then punctuation to spaces and single spaces: the text matching works on."""
+    return " ".join(_RUNS.findall(fold(text)))
 
 
 def has_cjk(text: str) -> bool:
