@@ -120,8 +120,10 @@ class Matcher:
             texts = [q for qs in story.questions.values() for q in qs] + list(story.title.values())
             keywords = [k for ks in story.keywords.values() for k in ks]
             self._add_class(story.id, texts, keywords, weights)
-            bodies.append((len(self._classes) - 1, fold(_TAGS.sub(" ", " ".join(story.text.values())))))
-        # A story's own words are weak evidence for it (its English words and Chinese bigrams).
+            bodies.append((len(self._classes) - 1, fold(_TAGS.sub(" ", story.text.get("en", "")))))
+        # A story's own English words are weak evidence for it (a ramble may name a detail no
+        # phrasing has). Not its Chinese text: a whole story's bigrams are many, mostly noise, and
+        # cost a third of the index's build time; Chinese phrasings and keywords cover Chinese.
         for cls, body in bodies:
             terms = set(_terms_of(body)[0])
             for term in terms:
