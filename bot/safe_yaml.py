@@ -37,10 +37,24 @@ class YamlProblem(Exception):
 
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+# A plain scalar can only be a number, bool, null, date, merge key or value when it starts with
+# one of these (PyYAML's implicit resolvers are keyed by first character); anything else is text.
+_MAYBE_NOT_TEXT = frozenset("yYnNtTfFoO-+0123456789.<~=")
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """A safe loader (libyaml when present); `_to_python` builds the values from its nodes."""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        # Most scalars are words: skip PyYAML's regular-expression round for them.
+        if kind is ScalarNode and implicit[0] and value and value[0] not in _MAYBE_NOT_TEXT:
+            return _STR
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
 
 
 def _construct_str(loader: _Loader, node: ScalarNode) -> str:
@@ -50,11 +64,6 @@ def _construct_str(loader: _Loader, node: ScalarNode) -> str:
 # Timestamps and binary become plain text: a marketer's "2003-01-01" is words, not a date object.
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _construct_str)
-
-
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
 
 
 def _to_python(node: Node | None, loader: _Loader, seen: set[int]) -> Any:
