@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -121,16 +119,3 @@ class Renderer:
         """The related stories a template may mention."""
         stories = self.catalog.stories
         return [story_view(stories[i], lang) for i in story.related if i in stories]
-
-    def has_template(self, name: str, lang: str) -> bool:
-        """Whether the templates folder has `name` in `lang`."""
-        try:
-            self.env.get_template(template_file(name, lang))
-        except TemplateNotFound:
-            return False
-        return True
-
-
-def template_paths(templates_dir: Path) -> Mapping[str, Path]:
-    """Every template file, by name."""
-    return {p.name: p for p in sorted(templates_dir.glob("*.html.j2"))}

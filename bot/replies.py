@@ -39,11 +39,6 @@ class Snapshot:
             self.rendered[key] = found
         return found
 
-    @classmethod
-    def build(cls, catalog: Catalog) -> Snapshot:
-        """Prepare everything a catalogue needs to answer."""
-        return cls(catalog, Matcher(catalog), Renderer(catalog))
-
 
 class Storyteller:
     """Answers fans. Reads the current snapshot once per call, so a reload never mixes two."""
@@ -147,7 +142,7 @@ class Storyteller:
         return self._story(snap, story, _lang(lang), chapter)
 
     def _story(self, snap: Snapshot, story: Story, lang: str, chapter: int) -> Reply | None:
-        chapters = self.chapters(snap, story, lang)
+        chapters = snap.chapters(story, lang)
         if not 0 <= chapter < len(chapters):
             return None
         last = chapter == len(chapters) - 1
@@ -169,11 +164,6 @@ class Storyteller:
             chapter=chapter,
             chapter_count=len(chapters),
         )
-
-    @staticmethod
-    def chapters(snap: Snapshot, story: Story, lang: str) -> tuple[str, ...]:
-        """The story rendered and split into messages Telegram accepts."""
-        return snap.chapters(story, lang)
 
     def start(self, payload: str = "", lang: str | None = None) -> tuple[Reply, str | None]:
         """/start with an optional payload `id` or `campaign__id`; also returns the campaign."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.catalog_load import load_catalog
 from bot.confusion import confusable_phrasings
+from bot.matcher import Matcher
 from bot.problems import Problem
 from bot.render import Renderer
 from bot.replies import Snapshot
@@ -32,5 +33,4 @@ def build_snapshot(
     problems = list(dict.fromkeys(problems))
     if any(not p.warning for p in problems):
         return None, problems
-    snapshot = Snapshot.build(catalog)
-    return Snapshot(catalog, snapshot.matcher, renderer), problems
+    return Snapshot(catalog, Matcher(catalog), renderer), problems

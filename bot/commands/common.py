@@ -10,7 +10,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.problems import Problem
-from bot.replies import Snapshot, Storyteller
+from bot.replies import Storyteller
 from bot.validate import build_snapshot
 
 EXIT_BROKEN_CATALOGUE = 2
@@ -42,8 +42,3 @@ def load_storyteller(args: argparse.Namespace) -> Storyteller | None:
         )
         return None
     return Storyteller(snapshot)
-
-
-def snapshot_of(teller: Storyteller) -> Snapshot:
-    """The snapshot a storyteller serves."""
-    return teller.snapshot

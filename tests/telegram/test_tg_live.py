@@ -91,7 +91,6 @@ async def test_buttons_open_stories_and_pages_turn_in_place(
 async def test_a_long_story_arrives_chapter_by_chapter(
     server: FakeTelegram, make_bot: MakeBot, long_store: CatalogStore
 ) -> None:
-    teller = long_store.storyteller()
     async with polling(make_bot(store=long_store)):
         server.message(FAN, DUCKS)
         texts = await sent_count(server, FAN, 1)
@@ -99,7 +98,7 @@ async def test_a_long_story_arrives_chapter_by_chapter(
             server.callback_query(FAN, continues[0])
             texts = await sent_count(server, FAN, len(texts) + 1)
     story = long_store.current().catalog.stories[LONG_STORY]
-    chapters = teller.chapters(long_store.current(), story, "en")
+    chapters = long_store.current().chapters(story, "en")
     assert len(chapters) >= 3
     assert texts == list(chapters)
     for text in texts:
