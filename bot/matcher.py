@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -332,18 +333,11 @@ class Matcher:
             return {}
         return {cls: 100.0 * value / denominator for cls, value in raw.items()}
 
-    def _close_phrasing(self, cls: int, content: str) -> float:
-        """How nearly the question is one of the story's phrasings, word for word (for the guard:
-        token_set_ratio calls "set" a perfect match for "set up alibaba")."""
+    def _phrase(self, cls: int, content: str, scorer: Any = fuzz.token_set_ratio) -> float:
+        """The best likeness of the question to one of the story's phrasings, 0-100."""
         if not content or not self._phrasings[cls]:
             return 0.0
-        best = process.extractOne(content, self._phrasings[cls], scorer=fuzz.token_sort_ratio)
-        return float(best[1]) if best else 0.0
-
-    def _phrase(self, cls: int, content: str) -> float:
-        if not content or not self._phrasings[cls]:
-            return 0.0
-        best = process.extractOne(content, self._phrasings[cls], scorer=fuzz.token_set_ratio)
+        best = process.extractOne(content, self._phrasings[cls], scorer=scorer)
         return float(best[1]) if best else 0.0
 
     def _ranked(self, query: _Query, scores: dict[int, float], limit: int) -> list[_Scored]:
@@ -389,7 +383,9 @@ class Matcher:
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
         guarded = (
             best is not None
-            and (best.keyword or self._close_phrasing(best.cls, query.content) >= config.guard_phrase)
+            # Word for word (token_sort_ratio) here: token_set_ratio calls "set" a perfect match
+            # for "set up alibaba".
+            and (best.keyword or self._phrase(best.cls, query.content, fuzz.token_sort_ratio) >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
         )
         passes = best is not None and best.score >= config.threshold and best.share > rejects * config.reject_ratio
