@@ -57,6 +57,9 @@ class Reader:
                 "write one item a line, each after '- '",
             )
             return ()
+        stripped = [item.strip() if item.__class__ is str else "" for item in value]
+        if value and all(stripped):  # the common case: every item is non-empty text
+            return tuple(stripped)
         items: list[str] = []
         lines = value.lines if isinstance(value, LocList) else [line] * len(value)
         for index, item in enumerate(value):

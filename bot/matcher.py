@@ -172,32 +172,38 @@ class Matcher:
     ) -> None:
         index = len(self._classes)
         self._classes.append(key)
+        counts: dict[str, float] = {}  # this class's weight per term, merged into `weights` once
         contents: list[str] = []
+        surface = self._surface
         for phrasing in phrasings:
             cjk, words = split_runs(fold(phrasing))
-            self._surface.update(words)
+            surface.update(words)
             stems = [stem(w) for w in words if w not in EN_STOPWORDS]
-            contents.append(" ".join(cjk + stems))
-            terms = [gram for run in cjk for gram in cjk_bigrams(run)] + stems
+            contents.append(" ".join(cjk + stems) if cjk else " ".join(stems))
+            terms = set(stems)
             # Word pairs too, so that a pair keyword ("alibaba cloud") met in an off-topic example
             # or another story's phrasing is shared evidence, not one story's alone.
-            terms.extend(f"{a} {b}" for a, b in itertools.pairwise(stems))
-            for term in set(terms):
-                weights[term][index] = weights[term].get(index, 0.0) + 1.0
+            terms.update(map(" ".join, itertools.pairwise(stems)))
+            for run in cjk:
+                terms.update(cjk_bigrams(run))
+            for term in terms:
+                counts[term] = counts.get(term, 0.0) + 1.0
         strong: set[str] = set()
         for keyword in keywords:
             cjk, words = split_runs(fold(keyword))
-            self._surface.update(words)
-            terms, _ = _terms_of_runs(cjk, words)
-            if len(terms) > 1 and not cjk:
+            surface.update(words)
+            terms_list, _ = _terms_of_runs(cjk, words)
+            if len(terms_list) > 1 and not cjk:
                 # "funny names": the pair is the keyword; each word alone is ordinary evidence.
-                for term in set(terms):
-                    weights[term][index] = weights[term].get(index, 0.0) + 1.0
-                terms = [" ".join(terms[i : i + 2]) for i in range(len(terms) - 1)]
-            terms.extend(cjk)
-            strong.update(terms)
-            for term in set(terms):
-                weights[term][index] = weights[term].get(index, 0.0) + self.config.keyword_weight
+                for term in set(terms_list):
+                    counts[term] = counts.get(term, 0.0) + 1.0
+                terms_list = [" ".join(terms_list[i : i + 2]) for i in range(len(terms_list) - 1)]
+            terms_list.extend(cjk)
+            strong.update(terms_list)
+            for term in set(terms_list):
+                counts[term] = counts.get(term, 0.0) + self.config.keyword_weight
+        for term, weight in counts.items():
+            weights[term][index] = weight
         self._phrasings.append(contents)
         self._keyword_terms.append(frozenset(strong))
 

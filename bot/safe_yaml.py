@@ -45,16 +45,36 @@ _SEQ = "tag:yaml.org,2002:seq"
 # A plain scalar can only be a number, bool, null, date, merge key or value when it starts with
 # one of these (PyYAML's implicit resolvers are keyed by first character); anything else is text.
 _MAYBE_NOT_TEXT = frozenset("yYnNtTfFoO-+0123456789.<~=")
+# Of the plain scalars that start with a letter, only these are booleans or null (YAML 1.1).
+_WORDS_NOT_TEXT = frozenset(
+    {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE"}
+    | {"on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"}
+)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """A safe loader (libyaml when present); `_to_python` builds the values from its nodes."""
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
-        # Most scalars are words: skip PyYAML's regular-expression round for them.
-        if kind is ScalarNode and implicit[0] and value and value[0] not in _MAYBE_NOT_TEXT:
-            return _STR
+        # Most scalars are words: skip PyYAML's regular-expression round for them. Untagged
+        # lists and mappings are what they look like (no path resolvers are registered).
+        if kind is ScalarNode:
+            if implicit[0] and value:
+                first = value[0]
+                if first not in _MAYBE_NOT_TEXT or (first.isalpha() and value not in _WORDS_NOT_TEXT):
+                    return _STR
+        elif kind is SequenceNode:
+            return _SEQ
+        elif kind is MappingNode:
+            return _MAP
         return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+    # libyaml's composer asks for these around every node; with no path resolvers they do nothing.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 def _construct_str(loader: _Loader, node: ScalarNode) -> str:
@@ -66,24 +86,31 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _construct_str)
 
 
-def _to_python(node: Node | None, loader: _Loader, seen: set[int]) -> Any:
-    """Turn composed nodes into LocDict/LocList/scalars: much faster than PyYAML's constructor."""
+def _to_python(node: Node | None, loader: _Loader, seen: set[int] | None) -> Any:
+    """Turn composed nodes into LocDict/LocList/scalars: much faster than PyYAML's constructor.
+
+    `seen` tracks visited nodes when the text could hold an alias (it has a `*`): an alias is a
+    node reached twice, and refusing it stops "billion laughs". Without one, None skips that work.
+    """
     if node is None:
         return None
-    if id(node) in seen:  # an alias is a node reached twice; refusing it stops "billion laughs"
-        raise YamlProblem(
-            node.start_mark.line + 1,
-            "anchors and aliases (&name / *name) are not supported",
-            "write the value out in full instead of referring to it with *name",
-        )
-    seen.add(id(node))
-    if isinstance(node, ScalarNode):
+    if seen is not None:
+        if id(node) in seen:
+            raise YamlProblem(
+                node.start_mark.line + 1,
+                "anchors and aliases (&name / *name) are not supported",
+                "write the value out in full instead of referring to it with *name",
+            )
+        seen.add(id(node))
+    cls = node.__class__
+    if cls is ScalarNode:
         # Plain text needs no constructor; numbers, booleans, dates and tags go through the safe one.
         return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
-    if isinstance(node, MappingNode) and node.tag == _MAP:
+    if cls is MappingNode and node.tag == _MAP:
         result = LocDict()
         result.line = node.start_mark.line + 1
-        result.lines = {}
+        lines: dict[str, int] = {}
+        result.lines = lines
         for key_node, value_node in node.value:
             key = _to_python(key_node, loader, seen)
             line = key_node.start_mark.line + 1
@@ -93,19 +120,24 @@ def _to_python(node: Node | None, loader: _Loader, seen: set[int]) -> Any:
             if key in result:
                 raise YamlProblem(
                     line,
-                    f"the key '{key}' appears twice (first on line {result.lines[key]})",
+                    f"the key '{key}' appears twice (first on line {lines[key]})",
                     "keep one of them and delete the other",
                 )
-            result[key] = _to_python(value_node, loader, seen)
-            result.lines[key] = line
+            if value_node.__class__ is ScalarNode and value_node.tag == _STR and seen is None:
+                result[key] = value_node.value  # the common case, without a call
+            else:
+                result[key] = _to_python(value_node, loader, seen)
+            lines[key] = line
         return result
-    if isinstance(node, SequenceNode) and node.tag == _SEQ:
+    if cls is SequenceNode and node.tag == _SEQ:
         items = LocList()
         items.line = node.start_mark.line + 1
-        items.lines = []
+        items.lines = [child.start_mark.line + 1 for child in node.value]
         for child in node.value:
-            items.append(_to_python(child, loader, seen))
-            items.lines.append(child.start_mark.line + 1)
+            if child.__class__ is ScalarNode and child.tag == _STR and seen is None:
+                items.append(child.value)
+            else:
+                items.append(_to_python(child, loader, seen))
         return items
     problem = f"could not determine a constructor for the tag '{node.tag}'"
     raise YamlProblem(node.start_mark.line + 1, f"YAML syntax: {problem}", _syntax_fix(problem))
@@ -131,7 +163,7 @@ def parse_yaml(text: str) -> Any:
     try:
         loader = _Loader(text)
         try:
-            return _to_python(loader.get_single_node(), loader, set())
+            return _to_python(loader.get_single_node(), loader, set() if "*" in text else None)
         finally:
             loader.dispose()
     except YamlProblem:

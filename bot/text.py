@@ -115,8 +115,13 @@ _CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
 _WORD_RUN = re.compile(f"[\U0001f1e6-\U0001f1ff]{{2}}|[{_EMOJI}]|[^\\W_{_CJK_CHARS}]+")
 
 
+_ASCII_WORD = re.compile("[A-Za-z0-9]+")  # what _WORD_RUN finds in ASCII text
+
+
 def split_runs(normalised: str) -> tuple[list[str], list[str]]:
     """Chinese runs and other words, separately (order within each kept): the fast path."""
+    if normalised.isascii():  # most phrasings and story texts: no Chinese, no emoji
+        return [], _ASCII_WORD.findall(normalised)
     return _CJK_RUN.findall(normalised), _WORD_RUN.findall(normalised)
 
 
