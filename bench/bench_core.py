@@ -78,7 +78,7 @@ def main() -> None:
         for folder in (small, big):
             runs = [
                 subprocess.run([python, "-c", LOAD, str(folder)], check=True, capture_output=True, text=True)
-                for _ in range(3)
+                for _ in range(7)
             ]
             figures = [tuple(float(x) for x in r.stdout.split()) for r in runs]
             rows.append(

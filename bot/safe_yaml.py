@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,16 @@ MAX_FILE_BYTES = 512 * 1024
 class LocDict(dict[str, Any]):
     """A mapping that knows the line of each key (1-based)."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")
+    line: int
     lines: dict[str, int]
 
 
 class LocList(list[Any]):
     """A sequence that knows the line of each item (1-based)."""
 
-    line: int = 0
+    __slots__ = ("line", "lines")
+    line: int
     lines: list[int]
 
 
@@ -228,7 +231,9 @@ def _syntax_fix(problem: str) -> str:
 def load_yaml(path: Path) -> Any:
     """Read and parse a YAML file with limits on size, encoding and aliases."""
     try:
-        size = path.stat().st_size
+        with path.open("rb") as file:  # no separate stat: read at most one byte past the limit
+            data = file.read(MAX_FILE_BYTES + 1)
+            size = len(data) if len(data) <= MAX_FILE_BYTES else os.fstat(file.fileno()).st_size
     except OSError as exc:
         raise YamlProblem(0, f"cannot read the file: {exc.strerror}", "check the file exists") from None
     if size > MAX_FILE_BYTES:
@@ -237,4 +242,4 @@ def load_yaml(path: Path) -> Any:
             f"the file is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
             "split it or shorten it: a story should be a few KiB",
         )
-    return parse_yaml(_decode(path.read_bytes()))
+    return parse_yaml(_decode(data))
