@@ -11,6 +11,9 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 SPECIAL_FILES = ("smalltalk.yaml", "offtopic.yaml", "ui.yaml")
 STORY_REQUIRED = ("id", "title", "questions", "keywords", "text", "related", "sources")
 STORY_OPTIONAL = ("tags", "featured", "template")
+# /start and small talk show featured stories as buttons, one a row: a handful reads well, and
+# Telegram refuses a keyboard of more than 100 buttons.
+FEATURED_LIMIT = 6
 SMALLTALK_FIELDS = ("questions", "reply")
 UI_KEYS = (
     "continue",
@@ -80,6 +83,6 @@ class Catalog:
         return self.root / "templates"
 
     def featured(self) -> list[Story]:
-        """Featured stories, or the first few when none is marked."""
+        """Featured stories (the first FEATURED_LIMIT), or the first few when none is marked."""
         chosen = [s for s in self.stories.values() if s.featured]
-        return chosen or list(self.stories.values())[:4]
+        return chosen[:FEATURED_LIMIT] or list(self.stories.values())[:4]

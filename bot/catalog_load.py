@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.catalog import (
+    FEATURED_LIMIT,
     ID_PATTERN,
     LANGS,
     SMALLTALK_FIELDS,
@@ -324,4 +325,18 @@ def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem
                         )
                     )
                 seen.setdefault(key, (story, fld))
+    featured = [story for story in stories.values() if story.featured]
+    if len(featured) > FEATURED_LIMIT:
+        first_hidden = featured[FEATURED_LIMIT]
+        problems.append(
+            Problem(
+                first_hidden.path,
+                first_hidden.lines.get("featured", 1),
+                "featured",
+                f"{len(featured)} stories are featured; /start shows the first {FEATURED_LIMIT} by file name, "
+                f"so this one and {len(featured) - FEATURED_LIMIT - 1} more after it are not shown",
+                f"keep 'featured: true' on at most {FEATURED_LIMIT} stories",
+                warning=True,
+            )
+        )
     return problems

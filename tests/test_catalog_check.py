@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.catalog import FEATURED_LIMIT
 from bot.cli import main
 from bot.model import Outcome
+from bot.replies import Storyteller
 from bot.store import CatalogStore
 
 GEESE = "who stopped rowing for the geese"
@@ -119,3 +122,24 @@ def test_reload_survives_a_template_that_never_ends(base_copy: Path) -> None:
     assert swapped is False
     assert any("never ends" in p.message for p in problems)
     assert _tell(store) == before
+
+
+def test_featured_stories_are_capped_and_check_says_which_are_not_shown(
+    generated_catalog: Callable[..., Path],
+    teller_for: Callable[[Path], Storyteller],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = generated_catalog(count=9, featured=True)
+    teller = teller_for(root)
+    reply, _ = teller.start(None, "en")
+    shown = [b.data for row in reply.buttons[:-1] for b in row]
+    # The first FEATURED_LIMIT by file name, then "all stories": never one button per story.
+    assert shown == [f"s:en:story-{n:02d}" for n in range(1, FEATURED_LIMIT + 1)]
+    assert main(["check", "--stories", str(root)]) == 0
+    out, _ = capsys.readouterr()
+    warnings = [line for line in out.splitlines() if ": warning: featured:" in line]
+    assert warnings == [
+        f"{root.name}/story-07.yaml:22: warning: featured: 9 stories are featured; /start shows the first "
+        f"{FEATURED_LIMIT} by file name, so this one and 2 more after it are not shown. "
+        f"Fix: keep 'featured: true' on at most {FEATURED_LIMIT} stories."
+    ], out
