@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,8 @@ def _open_quote_line(text: str, line: int) -> int | None:
 def _syntax_fix(problem: str) -> str:
     if "\\t" in problem or "tab" in problem.lower():
         return "indent with spaces, not tabs"
+    if "nesting depth" in problem:
+        return "a story nests only a few levels (field, language, list): remove the extra brackets or indentation"
     if "could not determine a constructor" in problem:
         return "remove the '!!' tag: stories hold plain text, lists and mappings only"
     if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
@@ -228,18 +231,36 @@ def _syntax_fix(problem: str) -> str:
     return "check the indentation and quoting on that line (and the line above)"
 
 
-def load_yaml(path: Path) -> Any:
-    """Read and parse a YAML file with limits on size, encoding and aliases."""
+def _too_big(size: int) -> YamlProblem:
+    return YamlProblem(
+        1,
+        f"the file is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
+        "split it or shorten it: a story should be a few KiB",
+    )
+
+
+def read_limited(path: Path) -> bytes:
+    """A regular file's bytes; a YamlProblem when it cannot be read, is not a file or is too big.
+
+    Opened without blocking and checked before reading, so a pipe or a device named `*.yaml`
+    (a FIFO would wait forever, /dev/zero never ends) is refused instead of hanging a reload.
+    """
     try:
-        with path.open("rb") as file:  # no separate stat: read at most one byte past the limit
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(handle, "rb") as file:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode):
+                raise YamlProblem(0, "this is not a regular file", "replace it with a plain text file, or remove it")
+            if status.st_size > MAX_FILE_BYTES:
+                raise _too_big(status.st_size)
             data = file.read(MAX_FILE_BYTES + 1)
-            size = len(data) if len(data) <= MAX_FILE_BYTES else os.fstat(file.fileno()).st_size
     except OSError as exc:
         raise YamlProblem(0, f"cannot read the file: {exc.strerror}", "check the file exists") from None
-    if size > MAX_FILE_BYTES:
-        raise YamlProblem(
-            1,
-            f"the file is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
-            "split it or shorten it: a story should be a few KiB",
-        )
-    return parse_yaml(_decode(data))
+    if len(data) > MAX_FILE_BYTES:  # it grew after the check
+        raise _too_big(len(data))
+    return data
+
+
+def load_yaml(path: Path) -> Any:
+    """Read and parse a YAML file with limits on size, encoding and aliases."""
+    return parse_yaml(_decode(read_limited(path)))

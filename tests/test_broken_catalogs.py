@@ -7,6 +7,7 @@ plus the shipped templates) and applies one patch. The table says what the outpu
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -56,6 +57,28 @@ def copy(source: str, target: str) -> Patch:
 
     def patch(root: Path) -> None:
         shutil.copy(root / source, root / target)
+
+    return patch
+
+
+def fifo(name: str) -> Patch:
+    """Replace file `name` with a named pipe that nobody writes to (reading it would wait forever)."""
+
+    def patch(root: Path) -> None:
+        path = root / name
+        path.unlink()
+        os.mkfifo(path)
+
+    return patch
+
+
+def link_to_dev_zero(name: str) -> Patch:
+    """Replace file `name` with a link to /dev/zero (reading it would never end)."""
+
+    def patch(root: Path) -> None:
+        path = root / name
+        path.unlink()
+        path.symlink_to("/dev/zero")
 
     return patch
 
@@ -190,6 +213,33 @@ CASES = [
         None,
         "the limit is 512 KiB",
         "shorten it",
+    ),
+    Case(
+        "nesting-too-deep",
+        replace("alpha.yaml", "tags: [test]", "tags: " + "[" * 5000 + "]" * 5000),
+        A,
+        27,
+        None,
+        "exceeded maximum nesting depth",
+        "nests only a few levels",
+    ),
+    Case(
+        "named-pipe-instead-of-a-file",
+        fifo("alpha.yaml"),
+        A,
+        None,
+        None,
+        "not a regular file",
+        "plain text file",
+    ),
+    Case(
+        "link-to-dev-zero",
+        link_to_dev_zero("alpha.yaml"),
+        A,
+        None,
+        None,
+        "not a regular file",
+        "plain text file",
     ),
     Case(
         "alias-bomb",
