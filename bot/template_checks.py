@@ -33,6 +33,7 @@ RENDER_CHARS = 200_000
 BUTTON_LABEL_LIMIT = 64
 SAMPLE_STORIES = 8
 LONG_TEXT = 3000
+STORY_TEXT_LIMIT = 40_000  # about ten messages: past that, fans stop pressing "Continue"
 CHECK_EVERY = 256  # traced lines between two looks at the render budget
 
 
@@ -152,6 +153,18 @@ def _story_text_problems(story: Story) -> list[Problem]:
     problems: list[Problem] = []
     for lang, text in story.text.items():
         line = story.lines.get(f"text.{lang}", 1)
+        if len(text) > STORY_TEXT_LIMIT:
+            problems.append(
+                Problem(
+                    story.path,
+                    line,
+                    f"text.{lang}",
+                    f"the text is {len(text):,} characters; a story can be at most {STORY_TEXT_LIMIT:,} "
+                    f"(about {STORY_TEXT_LIMIT // MESSAGE_LIMIT} messages)",
+                    "shorten it, or tell it as two stories that point to each other under 'related'",
+                )
+            )
+            continue
         found = html_problems(text)
         for message in found:
             problems.append(
@@ -357,8 +370,8 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
                 file,
                 0,
                 "",
-                f"the {what} reply is {len(html)} characters long",
-                "shorten the template",
+                f"the {what} reply is {len(html):,} characters long",
+                "shorten the template (or, if a story's own text is that long, the story)",
             )
         )
         return None

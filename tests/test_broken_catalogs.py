@@ -530,6 +530,15 @@ CASES = [
         "too long to split into messages of 4096",
         "paragraph breaks",
     ),
+    Case(
+        "text-far-too-long",
+        replace("alpha.yaml", ALPHA_TEXT_EN, "    " + "He still won the race. " * 2000 + "\n"),
+        A,
+        15,
+        "text.en",
+        "the text is 46,0",
+        "tell it as two stories",
+    ),
     # --- templates ---------------------------------------------------------------------------
     Case(
         "template-syntax-error",
