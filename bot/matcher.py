@@ -33,6 +33,7 @@ from bot.text import (
 OFFTOPIC = "\x00offtopic"
 _TAGS = re.compile(r"<[^>]+>")
 SMALLTALK_PREFIX = "\x00smalltalk:"
+EMOJI_FLOOD = 8  # more emoji than this with at most one word: a flood, never a story
 
 
 class Verdict(StrEnum):
@@ -394,7 +395,12 @@ class Matcher:
             and (best.keyword or self._phrase(best.cls, query.content, fuzz.token_sort_ratio) >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
         )
-        passes = best is not None and best.score >= config.threshold and best.share > rejects * config.reject_ratio
+        passes = (
+            best is not None
+            and best.score >= config.threshold
+            and best.share > rejects * config.reject_ratio
+            and not _is_emoji_flood(query.content)
+        )
         if best is not None and guarded and passes:
             second = ranked[1] if len(ranked) > 1 else None
             if (
@@ -431,6 +437,15 @@ def _terms_of_runs(cjk: list[str], words: list[str]) -> tuple[list[str], str]:
     content = [stem(word) for word in words if word not in EN_STOPWORDS]
     terms.extend(content)
     return terms, " ".join(cjk + content)
+
+
+def _is_emoji_flood(content: str) -> bool:
+    """Many emoji and at most one word: spam, not a question (a lone 🦆 still asks for the ducks)."""
+    tokens = content.split()
+    if len(tokens) <= EMOJI_FLOOD:
+        return False
+    emoji = sum(1 for token in tokens if is_emoji(token))
+    return emoji > EMOJI_FLOOD and len(tokens) - emoji <= 1
 
 
 def _deletions(word: str) -> set[str]:

@@ -14,6 +14,7 @@ import yaml
 from bot.model import Outcome
 from bot.replies import Storyteller
 from bot.telegram_html import MESSAGE_LIMIT, html_problems, telegram_length
+from bot.text import is_emoji
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile.yaml"
 
@@ -90,3 +91,19 @@ def test_hostile_text_as_button_data_or_deep_link_gets_the_menu(storyteller: Sto
         pressed = storyteller.press(message, "en")
         assert pressed.outcome is Outcome.MENU
         assert html_problems(pressed.text) == []
+
+
+def _story_emoji(storyteller: Storyteller) -> list[tuple[str, str]]:
+    catalog = storyteller.snapshot.catalog
+    return [(s.id, k) for s in catalog.stories.values() for ks in s.keywords.values() for k in ks if is_emoji(k)]
+
+
+def test_a_flood_of_a_story_s_own_emoji_is_still_a_flood(storyteller: Storyteller) -> None:
+    found = _story_emoji(storyteller)
+    assert len(found) >= 5, "the catalogue's stories have emoji keywords"
+    for story_id, emoji in found:
+        # One or a few: a fan asking in pictures gets the story.
+        assert storyteller.answer(emoji * 3).story_id == story_id, emoji
+        for count in (9, 100, 2048):
+            assert_safe(storyteller, emoji * count)
+            assert_safe(storyteller, "ducks " + emoji * count)
