@@ -33,6 +33,8 @@ from bot.text import (
 OFFTOPIC = "\x00offtopic"
 _TAGS = re.compile(r"<[^>]+>")
 SMALLTALK_PREFIX = "\x00smalltalk:"
+# Template syntax of the common engines ({{ }}, {% %}, {# #}, ${ }, <% %>, #{ }) and HTML tags.
+_CODE = re.compile(r"\{\{|\{%|\{#|\$\{|<%|#\{|<\s*/?\s*[A-Za-z][^<>]*>")
 EMOJI_FLOOD = 8  # more emoji than this with at most one word: a flood, never a story
 
 
@@ -386,6 +388,11 @@ class Matcher:
         scores = self._scores(query)
         ranked = self._ranked(query, scores, 3)
         candidates = tuple(Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked)
+        if _CODE.search(question):
+            # Template or markup syntax is someone probing, not a fan asking: never a story, even
+            # with a story's word inside ("{{ 'taobao' }}", "<b>jack ma</b>"); the fallback may
+            # still offer that story as a button.
+            return Match(Verdict.NONE, None, 0.0, candidates)
         best = ranked[0] if ranked else None
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
         guarded = (

@@ -107,3 +107,30 @@ def test_a_flood_of_a_story_s_own_emoji_is_still_a_flood(storyteller: Storytelle
         for count in (9, 100, 2048):
             assert_safe(storyteller, emoji * count)
             assert_safe(storyteller, "ducks " + emoji * count)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "{{ 'taobao' }}",
+        "{{7*7}} ducks",
+        "{% if true %}jack ma{% endif %}",
+        "{# ducks #}",
+        "${ebay}",
+        "#{ducks}",
+        "<%= taobao %>",
+        "<b>jack ma</b>",
+        "<script>alert('ducks')</script>",
+        '<a href="javascript:alert(1)">taobao</a>',
+        "< i >kenya ice hockey</ i >",
+    ],
+)
+def test_template_or_markup_syntax_around_a_story_s_words_tells_no_story(
+    storyteller: Storyteller, message: str
+) -> None:
+    assert_safe(storyteller, message)
+
+
+@pytest.mark.parametrize("message", ["ducks <3", "i <3 taobao > ebay", "is 3<4 ducks", "ducks & rowers"])
+def test_a_heart_or_a_comparison_is_not_markup(storyteller: Storyteller, message: str) -> None:
+    assert storyteller.answer(message).outcome is Outcome.STORY
