@@ -31,7 +31,6 @@ from bot.text import (
 )
 
 OFFTOPIC = "\x00offtopic"
-_TAGS = re.compile(r"<[^>]+>")
 SMALLTALK_PREFIX = "\x00smalltalk:"
 # Template syntax of the common engines ({{ }}, {% %}, {# #}, ${ }, <% %>, #{ }) and HTML tags.
 _CODE = re.compile(r"\{\{|\{%|\{#|\$\{|<%|#\{|<\s*/?\s*[A-Za-z][^<>]*>")
@@ -60,7 +59,6 @@ class MatcherConfig:
     fuzzy_discount: float = 0.8
     cjk_unknown_per_char: float = 0.35
     phrase_weight: float = 0.5
-    text_weight: float = 0.3
     unknown_cap: float = 2.0
     unknown_tail: float = 0.4
     short_question: int = 4
@@ -119,19 +117,13 @@ class Matcher:
         self._keyword_terms: list[frozenset[str]] = []
         self._surface: set[str] = set(EN_STOPWORDS)
         weights: dict[str, dict[int, float]] = defaultdict(dict)
-        bodies: list[tuple[int, str]] = []
+        # Phrasings, titles and keywords only. A story's own text was once indexed too, as weak
+        # evidence; on all five labelled sets (660 questions) it changed nothing or cost a little,
+        # and it was a fifth of the index's build time.
         for story in catalog.stories.values():
             texts = [q for qs in story.questions.values() for q in qs] + list(story.title.values())
             keywords = [k for ks in story.keywords.values() for k in ks]
             self._add_class(story.id, texts, keywords, weights)
-            bodies.append((len(self._classes) - 1, fold(_TAGS.sub(" ", story.text.get("en", "")))))
-        # A story's own English words are weak evidence for it (a ramble may name a detail no
-        # phrasing has). Not its Chinese text: a whole story's bigrams are many, mostly noise, and
-        # cost a third of the index's build time; Chinese phrasings and keywords cover Chinese.
-        for cls, body in bodies:
-            terms = set(_terms_of(body)[0])
-            for term in terms:
-                weights[term][cls] = weights[term].get(cls, 0.0) + self.config.text_weight
         offtopic = [q for qs in catalog.offtopic.values() for q in qs]
         if offtopic:
             self._add_class(OFFTOPIC, offtopic, [], weights)
@@ -432,11 +424,6 @@ class Matcher:
         if found is None:
             return None
         return self._smalltalk_intent[found[2]], float(found[1])
-
-
-def _terms_of(norm: str) -> tuple[list[str], str]:
-    """Index terms of a normalised text, and its content words (Chinese runs first)."""
-    return _terms_of_runs(*split_runs(norm))
 
 
 def _terms_of_runs(cjk: list[str], words: list[str]) -> tuple[list[str], str]:
