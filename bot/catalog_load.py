@@ -282,7 +282,7 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
 
 def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem]:
     problems: list[Problem] = []
-    seen: dict[str, tuple[Story, str]] = {}
+    seen: dict[str, tuple[Story, str, int]] = {}  # a question's words → where it first appears
     for story in stories.values():
         for index, other in enumerate(story.related):
             if other in unusable:
@@ -310,21 +310,23 @@ def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem
         for lang, phrasings in story.questions.items():
             for index, phrasing in enumerate(phrasings):
                 key = " ".join(phrasing.casefold().split())
+                if key not in seen:
+                    seen[key] = (story, lang, index)
+                    continue
+                first, first_lang, first_index = seen[key]
+                if first.id == story.id:
+                    continue
                 fld = f"questions.{lang}[{index + 1}]"
-                line = story.lines.get(fld, story.lines.get("questions", 1))
-                if key in seen and seen[key][0].id != story.id:
-                    first, first_field = seen[key]
-                    problems.append(
-                        Problem(
-                            story.path,
-                            line,
-                            fld,
-                            f"the question '{phrasing}' is also under {first.path.name} "
-                            f"(line {first.lines.get(first_field, 1)})",
-                            "keep it under the one story it belongs to",
-                        )
+                first_line = first.lines.get(f"questions.{first_lang}[{first_index + 1}]", 1)
+                problems.append(
+                    Problem(
+                        story.path,
+                        story.lines.get(fld, story.lines.get("questions", 1)),
+                        fld,
+                        f"the question '{phrasing}' is also under {first.path.name} (line {first_line})",
+                        "keep it under the one story it belongs to",
                     )
-                seen.setdefault(key, (story, fld))
+                )
     featured = [story for story in stories.values() if story.featured]
     if len(featured) > FEATURED_LIMIT:
         first_hidden = featured[FEATURED_LIMIT]

@@ -247,13 +247,20 @@ def read_limited(path: Path) -> bytes:
     """
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with open(handle, "rb") as file:
+        try:
             status = os.fstat(handle)
             if not stat.S_ISREG(status.st_mode):
                 raise YamlProblem(0, "this is not a regular file", "replace it with a plain text file, or remove it")
             if status.st_size > MAX_FILE_BYTES:
                 raise _too_big(status.st_size)
-            data = file.read(MAX_FILE_BYTES + 1)
+            data = os.read(handle, MAX_FILE_BYTES + 1)
+            while len(data) < status.st_size:  # a short read: rare, but allowed
+                more = os.read(handle, MAX_FILE_BYTES + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(handle)
     except OSError as exc:
         raise YamlProblem(0, f"cannot read the file: {exc.strerror}", "check the file exists") from None
     if len(data) > MAX_FILE_BYTES:  # it grew after the check
