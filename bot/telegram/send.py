@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from telegram import (
@@ -16,7 +17,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
-from bot.model import Reply
+from bot.model import Button, Reply
 from bot.telegram.services import Context
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,9 +28,14 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """The reply's buttons as an inline keyboard (None when it has none)."""
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
-    )
+    return _markup(reply.buttons)
+
+
+@lru_cache(maxsize=1024)
+def _markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
+    # Most replies carry one of a few hundred keyboards (a story's, a menu page's); PTB's objects
+    # are frozen once built, so one can be sent many times, and building them is a tenth of an update.
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
 
 
 def message_kwargs(reply: Reply) -> dict[str, Any]:
