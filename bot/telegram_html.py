@@ -116,7 +116,8 @@ def needs_hard_cut(text: str, limit: int = MESSAGE_LIMIT) -> bool:
     return _split(text, limit)[1]
 
 
-def _has_text(html: str) -> bool:
+def has_text(html: str) -> bool:
+    """Whether Telegram HTML shows any text (Telegram refuses a message with none)."""
     return bool(_TAGS_ONLY.sub("", html).strip())
 
 
@@ -149,7 +150,7 @@ def _split(text: str, limit: int) -> tuple[list[str], bool]:
                 break
             cut, clean = _cut_point(piece, room)
             if not clean:
-                if _has_text(current):
+                if has_text(current):
                     # Give the piece a message of its own before cutting inside a word.
                     flush()
                     continue
@@ -172,7 +173,7 @@ def _split(text: str, limit: int) -> tuple[list[str], bool]:
     if current.strip() and current != "".join(tag for _, tag in open_tags):
         parts.append(current.rstrip() + closing())
     # A part of tags alone (an empty <b></b> at a cut) is a message Telegram refuses as empty.
-    return [part.strip("\n") for part in parts if _has_text(part)], hard
+    return [part.strip("\n") for part in parts if has_text(part)], hard
 
 
 def _cut_point(piece: str, room: int) -> tuple[int, bool]:

@@ -21,6 +21,7 @@ from bot.problems import Problem
 from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, story_view, template_file
 from bot.telegram_html import (
     MESSAGE_LIMIT,
+    has_text,
     html_problems,
     needs_hard_cut,
     split_html,
@@ -99,6 +100,17 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
                     )
                 )
                 broken.add(file)
+            except UnicodeDecodeError as exc:
+                problems.append(
+                    Problem(
+                        tdir / file,
+                        _line_of_byte(tdir / file, exc.start),
+                        "",
+                        "the template is not UTF-8 text",
+                        "save the file as UTF-8 (in most editors: Save As → Encoding → UTF-8)",
+                    )
+                )
+                broken.add(file)
     for story in catalog.stories.values():
         problems.extend(_story_text_problems(story))
     if problems:
@@ -120,7 +132,8 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
             if html is None:
                 failed.add(tdir / file)
                 continue
-            _html_checks(problems, tdir / file, html, f"story '{story.id}' ({lang})", split=True)
+            if _html_checks(problems, tdir / file, html, f"story '{story.id}' ({lang})", split=True):
+                failed.add(tdir / file)  # the template's fault as often as the story's: say it once
             if len(story.title[lang]) > BUTTON_LABEL_LIMIT:
                 problems.append(
                     Problem(
@@ -145,7 +158,8 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
             if html is None:
                 failed.add(tdir / file)
             else:
-                _html_checks(problems, tdir / file, html, f"{name} ({lang})", split=False)
+                if _html_checks(problems, tdir / file, html, f"{name} ({lang})", split=False):
+                    failed.add(tdir / file)
     return problems
 
 
@@ -225,7 +239,27 @@ def _menu_contexts(catalog: Catalog, lang: str) -> list[tuple[str, dict[str, Any
     return contexts
 
 
-def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, split: bool) -> None:
+def _line_of_byte(file: Path, offset: int) -> int:
+    try:
+        return file.read_bytes()[:offset].count(b"\n") + 1
+    except OSError:
+        return 0
+
+
+def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, split: bool) -> bool:
+    """Telegram's rules for one rendered reply; True when it broke one (problems added)."""
+    before = len(problems)
+    if not has_text(html):
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"the {what} reply has no text, and Telegram refuses an empty message",
+                "write the template's wording (the other language's file shows what goes in it)",
+            )
+        )
+        return True
     for message in html_problems(html)[:3]:
         problems.append(
             Problem(
@@ -258,6 +292,7 @@ def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, s
                 "shorten the template",
             )
         )
+    return len(problems) > before
 
 
 _PROBLEM_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*")

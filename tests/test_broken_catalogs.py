@@ -550,6 +550,24 @@ CASES = [
         "close every",
     ),
     Case(
+        "template-not-utf8",
+        write("templates/help.en.html.j2", "<b>Help</b>\nCaf\xe9 {{ stories|length }}\n".encode("latin-1")),
+        "stories/templates/help.en.html.j2",
+        2,
+        None,
+        "not UTF-8",
+        "save the file as UTF-8",
+    ),
+    Case(
+        "template-empty",
+        write("templates/story.zh.html.j2", "{#- nothing here yet -#}\n\n"),
+        "stories/templates/story.zh.html.j2",
+        None,
+        None,
+        "reply has no text",
+        "write the template's wording",
+    ),
+    Case(
         "template-unknown-variable",
         write(
             "templates/story.en.html.j2",

@@ -143,3 +143,14 @@ def test_featured_stories_are_capped_and_check_says_which_are_not_shown(
         f"{FEATURED_LIMIT} by file name, so this one and 2 more after it are not shown. "
         f"Fix: keep 'featured: true' on at most {FEATURED_LIMIT} stories."
     ], out
+
+
+def test_a_template_that_fails_for_every_story_is_reported_once(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (base_copy / "templates" / "story.zh.html.j2").write_text("{#- emptied by mistake -#}\n", encoding="utf-8")
+    assert main(["check", "--stories", str(base_copy)]) == 1
+    out, _ = capsys.readouterr()
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert len(errors) == 1, out
+    assert errors[0].startswith("stories/templates/story.zh.html.j2: error: the story '"), errors[0]
