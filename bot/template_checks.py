@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
@@ -95,8 +95,8 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
                         tdir / file,
                         exc.lineno or 1,
                         "",
-                        f"template syntax: {exc.message}",
-                        "close every {{ }} and {% %}, and end each {% if %}/{% for %} block",
+                        f"template syntax: {(exc.message or '').rstrip('.')}",
+                        _syntax_fix(exc.message or ""),
                     )
                 )
                 broken.add(file)
@@ -364,38 +364,9 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
             )
         )
         return None
-    except SecurityError as exc:
-        problems.append(
-            Problem(
-                file,
-                _template_line(exc, file),
-                "",
-                f"rendering the {what} reply was stopped: {exc.message}",
-                "write the text out instead of computing it (no huge repeats, powers or widths)",
-            )
-        )
-        return None
-    except TemplateError as exc:
-        problems.append(
-            Problem(
-                file,
-                _template_line(exc, file),
-                "",
-                f"rendering the {what} reply failed: {exc.message}",
-                "use only the variables listed at the top of the template",
-            )
-        )
-        return None
-    except Exception as exc:  # a marketer's template must never take the checker down
-        problems.append(
-            Problem(
-                file,
-                _template_line(exc, file),
-                "",
-                f"rendering the {what} reply failed: {exc}",
-                "use only the variables listed at the top of the template",
-            )
-        )
+    except Exception as exc:  # whatever a marketer's template does, the checker reports it and goes on
+        message, fix = _render_failure(exc)
+        problems.append(Problem(file, _template_line(exc, file), "", f"rendering the {what} reply {message}", fix))
         return None
     finally:
         sys.settrace(previous)
@@ -411,6 +382,35 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
         )
         return None
     return html
+
+
+_COMPUTE_FIX = "write the text out instead of computing it (no huge repeats, ranges, powers or widths)"
+_VARIABLES_FIX = "use only the variables listed at the top of the template, and their fields"
+
+
+def _render_failure(exc: Exception) -> tuple[str, str]:
+    """What went wrong while rendering, worded for the marketer, and the fix."""
+    detail = (exc.message if isinstance(exc, TemplateError) and exc.message else str(exc)).rstrip(".")
+    if isinstance(exc, TemplateNotFound):
+        return (
+            f"failed: it includes the template '{exc.name}', which does not exist",
+            "include or extend only files in stories/templates/, by their full name ('story.en.html.j2')",
+        )
+    if isinstance(exc, SecurityError):
+        if "unsafe" in detail:
+            return f"was stopped: {detail}", f"{_VARIABLES_FIX} (names starting with _ are not allowed)"
+        return f"was stopped: {detail}", _COMPUTE_FIX
+    if isinstance(exc, UndefinedError):
+        return f"failed: {detail}", _VARIABLES_FIX
+    if isinstance(exc, OverflowError | MemoryError):
+        return f"was stopped: {detail}", _COMPUTE_FIX
+    return f"failed: {detail}", "check the expression on that line: {{ }} shows a variable, or a filter of one"
+
+
+def _syntax_fix(message: str) -> str:
+    if "No filter named" in message or "No test named" in message:
+        return "use only jinja2's built-in filters and tests (escape, upper, length, default, …)"
+    return "close every {{ }} and {% %}, and end each {% if %}/{% for %} block"
 
 
 def _template_line(exc: BaseException, file: Path) -> int:
