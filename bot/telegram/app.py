@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -24,7 +25,7 @@ from bot.ops.exchange import ExchangeSink
 from bot.store import CatalogStore
 from bot.telegram import callbacks, commands, messages, services
 from bot.telegram.audience import ADDRESSED, NEW_MESSAGE
-from bot.telegram.confirm import ConfirmAfterHandled
+from bot.telegram.confirm import ConfirmAfterHandled, HandledQueue
 from bot.telegram.errors import on_error
 from bot.telegram.gate import gate
 from bot.telegram.inline import answer_inline
@@ -67,6 +68,8 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token.get())
         .get_updates_request(confirming)
+        # Webhook: Telegram hears 200 only once the update is handled (polling: `confirming`).
+        .update_queue(HandledQueue() if settings.webhook_url else asyncio.Queue())
         .base_url(settings.base_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
         .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES))

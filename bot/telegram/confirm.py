@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from telegram.request import HTTPXRequest, RequestData
@@ -45,3 +46,19 @@ class ConfirmAfterHandled(HTTPXRequest):
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
+
+
+class HandledQueue(asyncio.Queue[object]):
+    """The update queue in webhook mode: `put` returns only once everything queued is handled.
+
+    PTB's webhook handler answers Telegram's POST with 200 as soon as `put` returns. Waiting here
+    until the queue has drained (PTB marks an update done after its handlers ran) moves that 200 to
+    after the handling, so Telegram sends the update of a killed bot again instead of it being lost.
+    Polling gets the same from ConfirmAfterHandled; there, a `put` that waited would handle a batch
+    one update at a time.
+    """
+
+    async def put(self, item: object) -> None:
+        """Queue the update, then wait until it (and any queued before it) has been handled."""
+        await super().put(item)
+        await self.join()

@@ -212,6 +212,27 @@ async def test_webhook_answers_only_updates_with_the_secret(
     assert sink.for_update(wrong_id) == sink.for_update(missing_id) == []
 
 
+# PTB 22's own RetryAfter constructor warns about its future timedelta type; not ours to fix.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_webhook_says_200_only_once_the_update_is_answered(
+    server: FakeTelegram, make_bot: MakeBot, online: Settings, teller: Storyteller
+) -> None:
+    # A killed bot must get the update again: Telegram resends what was not answered with 200.
+    # The reply is held up by a 429 (a second's wait), so a 200 sent on arrival would come first.
+    settings = replace(
+        online, webhook_url="https://storybot.example/hook", webhook_secret=Secret("s3cret"), port=free_port()
+    )
+    url = f"http://127.0.0.1:{settings.port}/hook"
+    async with webhook(make_bot(settings), settings):
+        server.fail_next("sendMessage", "retry_after", retry_after=1)
+        update = server.make_message(FAN, DUCKS)
+        status = await asyncio.to_thread(server.post_update_to, url, update, "s3cret")
+        sent_when_answered = server.sent_texts(FAN)
+    assert status == 200
+    assert sent_when_answered == [teller.answer(DUCKS).text]
+    assert [c.status for c in server.calls_to("sendMessage")] == [429, 200]
+
+
 # --- faults -------------------------------------------------------------------------------------
 
 
