@@ -207,8 +207,8 @@ def load_ui(path: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
 
 
 def story_files(root: Path) -> list[Path]:
-    """The story files of a catalogue folder, in a stable order."""
-    return sorted(p for p in root.glob("*.yaml") if p.name not in SPECIAL_FILES)
+    """The story files of a catalogue folder, in a stable order (by name: one folder)."""
+    return sorted((p for p in root.glob("*.yaml") if p.name not in SPECIAL_FILES), key=lambda p: p.name)
 
 
 def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import html as html_lib
+import os
 import re
+import stat
+from collections.abc import Callable
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -89,13 +93,49 @@ def _too_big(operator: str, left: Any, right: Any) -> bool:
     return False
 
 
+MAX_TEMPLATE_BYTES = 512 * 1024  # like a story file: a template is a few KiB
+
+
+class TemplateFileProblem(TemplateError):
+    """A template file that must not be read: not a plain file, or far too big."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+class _TemplateFiles(FileSystemLoader):
+    """The templates folder, refusing what is not a plain file of a sensible size before reading it
+    (a pipe would wait forever, /dev/zero or a huge file would fill the memory)."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        for folder in self.searchpath:
+            path = os.path.join(folder, *split_template_path(template))
+            try:
+                status = os.stat(path)
+            except OSError:
+                continue
+            if not stat.S_ISREG(status.st_mode):
+                raise TemplateFileProblem(
+                    f"the template {template} is not a regular file", "replace it with a plain text file"
+                )
+            if status.st_size > MAX_TEMPLATE_BYTES:
+                raise TemplateFileProblem(
+                    f"the template {template} is {status.st_size // 1024} KiB; the limit is "
+                    f"{MAX_TEMPLATE_BYTES // 1024} KiB",
+                    "a template holds wording and layout: move long text into the stories",
+                )
+            break
+        return super().get_source(environment, template)
+
+
 class Renderer:
     """A sandboxed, autoescaping, strict jinja2 environment over one templates folder."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.env = _Sandbox(
-            loader=FileSystemLoader(str(catalog.templates_dir)),
+            loader=_TemplateFiles(str(catalog.templates_dir)),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from bot.catalog import LANGS, Catalog, Story
 from bot.problems import Problem
-from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, story_view, template_file
+from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, TemplateFileProblem, story_view, template_file
 from bot.telegram_html import (
     MESSAGE_LIMIT,
     has_text,
@@ -99,6 +99,9 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
                         _syntax_fix(exc.message or ""),
                     )
                 )
+                broken.add(file)
+            except TemplateFileProblem as exc:
+                problems.append(Problem(tdir / file, 0, "", str(exc.message), exc.fix))
                 broken.add(file)
             except UnicodeDecodeError as exc:
                 problems.append(
@@ -391,6 +394,8 @@ _VARIABLES_FIX = "use only the variables listed at the top of the template, and 
 def _render_failure(exc: Exception) -> tuple[str, str]:
     """What went wrong while rendering, worded for the marketer, and the fix."""
     detail = (exc.message if isinstance(exc, TemplateError) and exc.message else str(exc)).rstrip(".")
+    if isinstance(exc, TemplateFileProblem):
+        return f"failed: {detail}", exc.fix
     if isinstance(exc, TemplateNotFound):
         return (
             f"failed: it includes the template '{exc.name}', which does not exist",
