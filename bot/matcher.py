@@ -187,15 +187,15 @@ class Matcher:
         for keyword in keywords:
             cjk, words = split_runs(fold(keyword))
             surface.update(words)
-            terms_list, _ = _terms_of_runs(cjk, words)
-            if len(terms_list) > 1 and not cjk:
+            keyword_terms, _ = _terms_of_runs(cjk, words)
+            if len(keyword_terms) > 1 and not cjk:
                 # "funny names": the pair is the keyword; each word alone is ordinary evidence.
-                for term in set(terms_list):
+                for term in set(keyword_terms):
                     counts[term] = counts.get(term, 0.0) + 1.0
-                terms_list = [" ".join(terms_list[i : i + 2]) for i in range(len(terms_list) - 1)]
-            terms_list.extend(cjk)
-            strong.update(terms_list)
-            for term in set(terms_list):
+                keyword_terms = [" ".join(keyword_terms[i : i + 2]) for i in range(len(keyword_terms) - 1)]
+            keyword_terms.extend(cjk)
+            strong.update(keyword_terms)
+            for term in set(keyword_terms):
                 counts[term] = counts.get(term, 0.0) + self.config.keyword_weight
         for term, weight in counts.items():
             weights[term][index] = weight
