@@ -26,12 +26,13 @@ def shipped() -> Catalog:
 
 
 def labelled() -> dict[str, list[Labelled]]:
-    """The labelled sets by name: dev (when present), tune and holdout."""
+    """The labelled sets by name: dev (when present), tune, holdout and the three blind sets."""
     files = {
         "tune": ROOT / "tests/data/questions_tune.yaml",
         "holdout": ROOT / "tests/data/questions_holdout.yaml",
         "fresh": ROOT / "tests/data/questions_fresh.yaml",
         "fresh2": ROOT / "tests/data/questions_fresh2.yaml",
+        "fresh3": ROOT / "tests/data/questions_fresh3.yaml",
     }
     if DEV.exists():
         files = {"dev": DEV, **files}

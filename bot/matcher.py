@@ -65,6 +65,8 @@ class MatcherConfig:
     guard_phrase: float = 80.0
     contested_share: float = 0.2
     reject_ratio: float = 1.0
+    reject_phrase: float = 90.0  # a phrase this close to a story's...
+    reject_phrase_margin: float = 15.0  # ...and this much closer than to any off-topic example wins
     phrase_share: float = 30.0
     max_postings: int = 64
     rerank: int = 3
@@ -397,7 +399,7 @@ class Matcher:
         passes = (
             best is not None
             and best.score >= config.threshold
-            and best.share > rejects * config.reject_ratio
+            and (best.share > rejects * config.reject_ratio or self._phrase_outweighs_rejects(best, query))
             and not _is_emoji_flood(query.content)
         )
         if best is not None and guarded and passes:
@@ -414,6 +416,14 @@ class Matcher:
             intent, score = small
             return Match(Verdict.SMALLTALK, None, score, candidates, intent)
         return Match(Verdict.NONE, None, best.score if best else 0.0, candidates)
+
+    def _phrase_outweighs_rejects(self, best: _Scored, query: _Query) -> bool:
+        """The off-topic examples share more of the question's words, yet the question is nearly
+        one of the story's phrasings and much less like any off-topic one ("did jack ma teach
+        english": Jack Ma and teaching English each have off-topic examples, together they do not)."""
+        if best.phrase < self.config.reject_phrase or self._offtopic is None:
+            return False
+        return best.phrase - self._phrase(self._offtopic, query.content) >= self.config.reject_phrase_margin
 
     def _smalltalk_match(self, text: str) -> tuple[str, float] | None:
         if not self._smalltalk or not text:
