@@ -152,7 +152,9 @@ def stem(word: str) -> str:
             if suffix == "s" and word.endswith(("ss", "us", "is")):
                 return word
             base = word[: len(word) - len(suffix)] + replacement
-            if suffix in {"ing", "ed", "ers", "er"} and len(base) > 3 and base[-1] == base[-2]:
+            # running → run, stopped → stop; but calling → call, passed → pass (as Porter's step 1b)
+            undouble = base[-1] == base[-2] and base[-1] not in "lsz"
+            if suffix in {"ing", "ed", "ers", "er"} and len(base) > 3 and undouble:
                 base = base[:-1]
             return base
     return word

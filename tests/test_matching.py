@@ -10,6 +10,7 @@ from bot.evaluate import evaluate, load_labelled
 from bot.matcher import Matcher, MatcherConfig
 from bot.render import Renderer
 from bot.replies import Snapshot, Storyteller
+from bot.text import stem
 from bot.validate import build_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,3 +137,22 @@ def test_a_question_nearly_a_story_s_phrasing_beats_shared_off_topic_words(
     teller: Storyteller, question: str, story: str | None
 ) -> None:
     assert teller.answer(question).story_id == story
+
+
+@pytest.mark.parametrize(
+    ("word", "stemmed"),
+    [
+        ("running", "run"),
+        ("stopped", "stop"),
+        ("calling", "call"),
+        ("passing", "pass"),
+        ("passed", "pass"),
+        ("telling", "tell"),
+        ("buzzing", "buzz"),
+        ("rowers", "row"),
+        ("founded", "found"),
+        ("stories", "story"),
+    ],
+)
+def test_the_stemmer_joins_forms_of_a_word(word: str, stemmed: str) -> None:
+    assert stem(word) == stemmed
