@@ -64,15 +64,17 @@ def build_application(
         update_interval=PERSIST_EVERY,
     )
     confirming = ConfirmAfterHandled()
+    # Webhook: Telegram hears 200 only once the update is handled (polling: `confirming`).
+    queue: asyncio.Queue[object] = HandledQueue() if settings.webhook_url else asyncio.Queue()
+    handled = queue.handled if isinstance(queue, HandledQueue) else None
     builder = (
         ApplicationBuilder()
         .token(settings.token.get())
         .get_updates_request(confirming)
-        # Webhook: Telegram hears 200 only once the update is handled (polling: `confirming`).
-        .update_queue(HandledQueue() if settings.webhook_url else asyncio.Queue())
+        .update_queue(queue)
         .base_url(settings.base_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
-        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES))
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, on_handled=handled))
         .persistence(persistence)
         .post_init(_post_init)
     )

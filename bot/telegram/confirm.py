@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from telegram import Update
 from telegram.request import HTTPXRequest, RequestData
 
 Gate = Callable[[], Awaitable[None]]
@@ -49,16 +50,35 @@ class ConfirmAfterHandled(HTTPXRequest):
 
 
 class HandledQueue(asyncio.Queue[object]):
-    """The update queue in webhook mode: `put` returns only once everything queued is handled.
+    """The update queue in webhook mode: `put` of an update returns only once it has been handled.
 
     PTB's webhook handler answers Telegram's POST with 200 as soon as `put` returns. Waiting here
-    until the queue has drained (PTB marks an update done after its handlers ran) moves that 200 to
-    after the handling, so Telegram sends the update of a killed bot again instead of it being lost.
+    until the update's handlers ran (the update processor calls `handled`) moves that 200 to after
+    the handling, so Telegram sends the update of a killed bot again instead of it being lost. Each
+    POST waits for its own update only: a slow chat does not hold back the others' answers.
     Polling gets the same from ConfirmAfterHandled; there, a `put` that waited would handle a batch
     one update at a time.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+
     async def put(self, item: object) -> None:
-        """Queue the update, then wait until it (and any queued before it) has been handled."""
-        await super().put(item)
-        await self.join()
+        """Queue the item; for an update, wait until it has been handled."""
+        if not isinstance(item, Update):  # PTB's own stop signal: nobody handles it
+            await super().put(item)
+            return
+        handled = asyncio.get_running_loop().create_future()
+        self._waiting[id(item)] = handled
+        try:
+            await super().put(item)
+            await handled
+        finally:
+            self._waiting.pop(id(item), None)
+
+    def handled(self, item: object) -> None:
+        """Called by the update processor once an update's handlers have run."""
+        waiting = self._waiting.get(id(item))
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -21,13 +21,28 @@ def conversation_key(update: object) -> int | None:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Many chats at once, one update at a time within a chat (so replies never overtake)."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, on_handled: Callable[[object], None] | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
+        self._on_handled = on_handled
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
-        """Wait for this chat's earlier updates, then run the update's handlers."""
+        """Wait for this chat's earlier updates, run the update's handlers, then say it is handled."""
+        try:
+            await self._in_chat_order(update, coroutine)
+        except asyncio.CancelledError:
+            raise  # shutting down mid-update: it was not handled, so it must not be confirmed
+        except Exception:
+            self._handled(update)  # it failed, and PTB logs why: confirmed anyway, as polling does
+            raise
+        self._handled(update)
+
+    def _handled(self, update: object) -> None:
+        if self._on_handled is not None:
+            self._on_handled(update)
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[object]) -> None:
         key = conversation_key(update)
         if key is None:
             await coroutine

@@ -233,6 +233,28 @@ async def test_webhook_says_200_only_once_the_update_is_answered(
     assert [c.status for c in server.calls_to("sendMessage")] == [429, 200]
 
 
+async def test_webhook_a_slow_chat_does_not_hold_back_another_chat_s_200(
+    server: FakeTelegram, make_bot: MakeBot, online: Settings, teller: Storyteller
+) -> None:
+    settings = replace(
+        online, webhook_url="https://storybot.example/hook", webhook_secret=Secret("s3cret"), port=free_port()
+    )
+    url = f"http://127.0.0.1:{settings.port}/hook"
+    async with webhook(make_bot(settings), settings):
+        # The first fan's reply is held 4 s, then its connection drops and it is sent again. (Not a
+        # 429: PTB's rate limiter rightly pauses every chat's sending after one.)
+        server.fail_next("sendMessage", "timeout", delay=4)
+        slow = asyncio.ensure_future(
+            asyncio.to_thread(server.post_update_to, url, server.make_message(FAN, DUCKS), "s3cret", 20)
+        )
+        await server.async_wait_for(lambda: server.calls_to("sendMessage"), what="the first fan's reply on hold")
+        other = await asyncio.to_thread(server.post_update_to, url, server.make_message(OTHER_FAN, DUCKS), "s3cret")
+        first_fan_answered_by_then = server.sent_texts(FAN)
+        assert (other, await slow) == (200, 200)
+    assert first_fan_answered_by_then == [], "the other fan's 200 waited for the slow chat"
+    assert server.sent_texts(FAN) == server.sent_texts(OTHER_FAN) == [teller.answer(DUCKS).text]
+
+
 # --- faults -------------------------------------------------------------------------------------
 
 
