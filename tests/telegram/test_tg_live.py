@@ -212,6 +212,14 @@ async def test_webhook_answers_only_updates_with_the_secret(
     assert sink.for_update(wrong_id) == sink.for_update(missing_id) == []
 
 
+def hooked(online: Settings) -> tuple[Settings, str]:
+    """Settings for a webhook bot on a free local port (secret "s3cret"), and the URL to post to."""
+    settings = replace(
+        online, webhook_url="https://storybot.example/hook", webhook_secret=Secret("s3cret"), port=free_port()
+    )
+    return settings, f"http://127.0.0.1:{settings.port}/hook"
+
+
 # PTB 22's own RetryAfter constructor warns about its future timedelta type; not ours to fix.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_webhook_says_200_only_once_the_update_is_answered(
@@ -219,10 +227,7 @@ async def test_webhook_says_200_only_once_the_update_is_answered(
 ) -> None:
     # A killed bot must get the update again: Telegram resends what was not answered with 200.
     # The reply is held up by a 429 (a second's wait), so a 200 sent on arrival would come first.
-    settings = replace(
-        online, webhook_url="https://storybot.example/hook", webhook_secret=Secret("s3cret"), port=free_port()
-    )
-    url = f"http://127.0.0.1:{settings.port}/hook"
+    settings, url = hooked(online)
     async with webhook(make_bot(settings), settings):
         server.fail_next("sendMessage", "retry_after", retry_after=1)
         update = server.make_message(FAN, DUCKS)
@@ -236,10 +241,7 @@ async def test_webhook_says_200_only_once_the_update_is_answered(
 async def test_webhook_a_slow_chat_does_not_hold_back_another_chat_s_200(
     server: FakeTelegram, make_bot: MakeBot, online: Settings, teller: Storyteller
 ) -> None:
-    settings = replace(
-        online, webhook_url="https://storybot.example/hook", webhook_secret=Secret("s3cret"), port=free_port()
-    )
-    url = f"http://127.0.0.1:{settings.port}/hook"
+    settings, url = hooked(online)
     async with webhook(make_bot(settings), settings):
         # The first fan's reply is held 4 s, then its connection drops and it is sent again. (Not a
         # 429: PTB's rate limiter rightly pauses every chat's sending after one.)
