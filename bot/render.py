@@ -17,6 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from bot.catalog import Catalog, Story
+from bot.safe_yaml import MAX_FILE_BYTES  # a template is held to a story file's limit
 
 TEMPLATE_NAMES = (
     "story",
@@ -93,9 +94,6 @@ def _too_big(operator: str, left: Any, right: Any) -> bool:
     return False
 
 
-MAX_TEMPLATE_BYTES = 512 * 1024  # like a story file: a template is a few KiB
-
-
 class TemplateFileProblem(TemplateError):
     """A template file that must not be read: not a plain file, or far too big."""
 
@@ -119,10 +117,10 @@ class _TemplateFiles(FileSystemLoader):
                 raise TemplateFileProblem(
                     f"the template {template} is not a regular file", "replace it with a plain text file"
                 )
-            if status.st_size > MAX_TEMPLATE_BYTES:
+            if status.st_size > MAX_FILE_BYTES:
                 raise TemplateFileProblem(
                     f"the template {template} is {status.st_size // 1024} KiB; the limit is "
-                    f"{MAX_TEMPLATE_BYTES // 1024} KiB",
+                    f"{MAX_FILE_BYTES // 1024} KiB",
                     "a template holds wording and layout: move long text into the stories",
                 )
             break

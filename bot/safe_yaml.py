@@ -147,16 +147,19 @@ def _to_python(node: Node | None, loader: _Loader, seen: set[int] | None) -> Any
     raise YamlProblem(node.start_mark.line + 1, f"YAML syntax: {problem}", _syntax_fix(problem))
 
 
+UTF8_FIX = "save the file as UTF-8 (in most editors: Save As → Encoding → UTF-8)"
+
+
+def undecodable_line(exc: UnicodeDecodeError) -> int:
+    """The line (1-based) of the first byte that is not UTF-8, from the bytes the error holds."""
+    return exc.object[: exc.start].count(b"\n") + 1
+
+
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise YamlProblem(
-            line,
-            "the file is not UTF-8 text",
-            "save the file as UTF-8 (in most editors: Save As → Encoding → UTF-8)",
-        ) from None
+        raise YamlProblem(undecodable_line(exc), "the file is not UTF-8 text", UTF8_FIX) from None
 
 
 def parse_yaml(text: str) -> Any:

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from bot.catalog import LANGS, Catalog, Story
 from bot.problems import Problem
 from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, TemplateFileProblem, story_view, template_file
+from bot.safe_yaml import UTF8_FIX, undecodable_line
 from bot.telegram_html import (
     MESSAGE_LIMIT,
     has_text,
@@ -107,10 +108,10 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
                 problems.append(
                     Problem(
                         tdir / file,
-                        _line_of_byte(tdir / file, exc.start),
+                        undecodable_line(exc),
                         "",
                         "the template is not UTF-8 text",
-                        "save the file as UTF-8 (in most editors: Save As → Encoding → UTF-8)",
+                        UTF8_FIX,
                     )
                 )
                 broken.add(file)
@@ -240,13 +241,6 @@ def _menu_contexts(catalog: Catalog, lang: str) -> list[tuple[str, dict[str, Any
             )
         )
     return contexts
-
-
-def _line_of_byte(file: Path, offset: int) -> int:
-    try:
-        return file.read_bytes()[:offset].count(b"\n") + 1
-    except OSError:
-        return 0
 
 
 def _html_checks(problems: list[Problem], file: Path, html: str, what: str, *, split: bool) -> bool:
