@@ -52,7 +52,7 @@ LOAD = """
 import resource, sys, time
 from pathlib import Path
 import yaml
-from bot.validate import build_snapshot
+from bot.live import build_snapshot
 root = Path(sys.argv[1])
 started = time.perf_counter()
 snapshot, problems = build_snapshot(root)

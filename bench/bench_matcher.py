@@ -10,9 +10,9 @@ from collections.abc import Callable
 from rapidfuzz import fuzz, process
 
 from bench.common import labelled, median_ms, shipped, synthetic
-from bot.catalog import Catalog
+from bot.catalog.model import Catalog
 from bot.evaluate import Labelled
-from bot.matcher import Matcher, Verdict
+from bot.matching.matcher import Matcher, Verdict
 
 
 def baseline(catalog: Catalog, threshold: float) -> Callable[[str], str | None]:

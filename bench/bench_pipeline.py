@@ -27,7 +27,7 @@ from telegram.ext import BaseRateLimiter
 from bench.common import ROOT
 from bot.config import Secret, Settings
 from bot.evaluate import load_labelled
-from bot.store import CatalogStore
+from bot.live import CatalogStore
 from bot.telegram.app import build_application
 
 TOKEN = "123456789:AAbenchTokenForThePipelineOnly_xyz1234"

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from bot.catalog import Catalog, Story
+from bot.catalog.model import Catalog, Story
 from bot.evaluate import Labelled, load_labelled
-from bot.validate import build_snapshot
+from bot.live import build_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "dev.yaml"

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.evaluate import load_labelled
-from bot.matcher import Matcher, MatcherConfig, Verdict
-from bot.validate import build_snapshot
+from bot.live import build_snapshot
+from bot.matching.matcher import Matcher, MatcherConfig, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 

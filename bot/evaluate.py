@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
-from bot.model import Outcome
-from bot.problems import Problem
-from bot.replies import Storyteller
-from bot.safe_yaml import LocDict, LocList, YamlProblem, load_yaml
+from bot.catalog.problems import Problem
+from bot.catalog.safe_yaml import LocDict, LocList, YamlProblem, load_yaml
+from bot.replies.model import Outcome
+from bot.replies.storyteller import Storyteller
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from fakebot import FakeTelegram
 
-from bot.replies import Snapshot, Storyteller
-from bot.validate import build_snapshot
+from bot.live import Snapshot, build_snapshot
+from bot.replies.storyteller import Storyteller
 
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = ROOT / "stories"

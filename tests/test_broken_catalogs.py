@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.catalog.safe_yaml import YamlProblem, parse_yaml
 from bot.cli import main
-from bot.safe_yaml import YamlProblem, parse_yaml
 
 Patch = Callable[[Path], None]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import FEATURED_LIMIT
+from bot.catalog.model import FEATURED_LIMIT
 from bot.cli import main
-from bot.model import Outcome
-from bot.replies import Storyteller
-from bot.store import CatalogStore
+from bot.live import CatalogStore
+from bot.replies.model import Outcome
+from bot.replies.storyteller import Storyteller
 
 GEESE = "who stopped rowing for the geese"
 

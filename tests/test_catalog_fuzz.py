@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from bot.safe_yaml import _Loader
-from bot.validate import build_snapshot
+from bot.catalog.safe_yaml import _Loader
+from bot.live import build_snapshot
 
 STORIES = Path(__file__).resolve().parent.parent / "stories"
 FUZZ = settings(derandomize=True, max_examples=60, deadline=None, database=None)

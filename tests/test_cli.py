@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog_load import story_files
+from bot.catalog.load import story_files
 from bot.cli import main
 
 STORIES = Path(__file__).resolve().parent.parent / "stories"

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.model import Outcome
-from bot.replies import Storyteller
-from bot.telegram_html import MESSAGE_LIMIT, html_problems, telegram_length
-from bot.text import is_emoji
+from bot.matching.text import is_emoji
+from bot.replies.html import MESSAGE_LIMIT, html_problems, telegram_length
+from bot.replies.model import Outcome
+from bot.replies.storyteller import Storyteller
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile.yaml"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot.evaluate import evaluate, load_labelled
-from bot.matcher import Matcher, MatcherConfig
-from bot.render import Renderer
-from bot.replies import Snapshot, Storyteller
-from bot.text import stem
-from bot.validate import build_snapshot
+from bot.live import Snapshot, build_snapshot
+from bot.matching.matcher import Matcher, MatcherConfig
+from bot.matching.text import stem
+from bot.replies.render import Renderer
+from bot.replies.storyteller import Storyteller
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matcher import Verdict
-from bot.model import Outcome
-from bot.replies import Storyteller, parse_button
-from bot.telegram_html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
-from bot.text import normalise
+from bot.matching.matcher import Verdict
+from bot.matching.text import normalise
+from bot.replies.html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
+from bot.replies.model import Outcome
+from bot.replies.storyteller import Storyteller, parse_button
 
 PROPERTY = settings(derandomize=True, max_examples=200, deadline=None, database=None)
 

@@ -7,8 +7,8 @@ import json
 import sys
 
 from bot.commands.common import EXIT_BROKEN_CATALOGUE, load_storyteller
-from bot.model import Reply
-from bot.render import plain
+from bot.replies.model import Reply
+from bot.replies.render import plain
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

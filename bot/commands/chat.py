@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Iterator
 
 from bot.commands.common import EXIT_BROKEN_CATALOGUE, load_storyteller
-from bot.model import Button, Reply
-from bot.render import plain
-from bot.replies import Storyteller, parse_button
+from bot.replies.model import Button, Reply
+from bot.replies.render import plain
+from bot.replies.storyteller import Storyteller, parse_button
 
 PROMPT = "you> "
 

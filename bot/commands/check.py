@@ -7,7 +7,7 @@ import json
 import sys
 
 from bot.commands.common import print_problems, settings_for
-from bot.validate import build_snapshot
+from bot.live import build_snapshot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.catalog.problems import Problem
 from bot.config import Settings
-from bot.problems import Problem
-from bot.replies import Storyteller
-from bot.validate import build_snapshot
+from bot.live import build_snapshot
+from bot.replies.storyteller import Storyteller
 
 EXIT_BROKEN_CATALOGUE = 2
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from bot.commands.common import settings_for
 from bot.commands.logs import duration
-from bot.matcher import Matcher
+from bot.live import build_snapshot
+from bot.matching.matcher import Matcher
 from bot.ops.logread import read_records
 from bot.ops.report import summarise
 from bot.ops.report_view import render_html, render_json, render_text
-from bot.validate import build_snapshot
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

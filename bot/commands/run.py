@@ -6,9 +6,9 @@ import argparse
 import re
 import sys
 
+from bot.catalog.problems import CatalogError
 from bot.commands.common import EXIT_BROKEN_CATALOGUE, print_problems, settings_for
-from bot.problems import CatalogError
-from bot.store import CatalogStore
+from bot.live import CatalogStore
 
 EXIT_NOT_CONFIGURED = 2
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")

@@ -10,14 +10,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from bot.catalog.problems import Problem
+from bot.live import CatalogStore
 from bot.ops.blocklist import Blocklist
 from bot.ops.logread import parse_duration, read_records
 from bot.ops.reload import Watcher
 from bot.ops.report import Report, summarise
 from bot.ops.templating import render, render_fitting
-from bot.problems import Problem
-from bot.store import CatalogStore
-from bot.telegram_html import MESSAGE_LIMIT
+from bot.replies.html import MESSAGE_LIMIT
 
 COMMANDS = ("stats", "misses", "reload", "block", "unblock")
 WINDOW = 86400.0

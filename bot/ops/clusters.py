@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.matcher import Matcher
-from bot.text import cjk_bigrams, content_words, is_cjk_run, normalise, runs
+from bot.matching.matcher import Matcher
+from bot.matching.text import cjk_bigrams, content_words, is_cjk_run, normalise, runs
 
 # token_set_ratio over content words (stop words dropped, stemmed; Chinese as bigrams): 75 joins
 # "how do I get a refund" / "refund please" / "can I get my refund" and "where is my order" /

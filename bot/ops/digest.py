@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.catalog.problems import Problem
+from bot.matching.text import normalise
 from bot.ops.exchange import Exchange
 from bot.ops.templating import render_fitting
-from bot.problems import Problem
-from bot.telegram_html import MESSAGE_LIMIT
-from bot.text import normalise
+from bot.replies.html import MESSAGE_LIMIT
 
 Send = Callable[[str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]

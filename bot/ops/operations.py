@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.live import CatalogStore
 from bot.ops.admin import AdminCommands
 from bot.ops.blocklist import Blocklist, blocklist_path
 from bot.ops.digest import Digest, Send
 from bot.ops.exchange import ExchangeSink
 from bot.ops.logfile import close_sinks, open_sinks
 from bot.ops.reload import Watcher
-from bot.store import CatalogStore
 
 
 @dataclass

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from bot.problems import Problem
-from bot.store import CatalogStore
+from bot.catalog.problems import Problem
+from bot.live import CatalogStore
 
 Signature = tuple[tuple[str, int, int], ...]
 ProblemsCallback = Callable[[list[Problem]], None]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.matcher import Matcher
+from bot.matching.matcher import Matcher
 from bot.ops.clusters import Cluster, cluster
 from bot.ops.exchange import Exchange
 

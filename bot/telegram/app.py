@@ -21,8 +21,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.live import CatalogStore
 from bot.ops.exchange import ExchangeSink
-from bot.store import CatalogStore
 from bot.telegram import callbacks, commands, messages, services
 from bot.telegram.audience import ADDRESSED, NEW_MESSAGE
 from bot.telegram.confirm import ConfirmAfterHandled, HandledQueue

@@ -7,8 +7,8 @@ import time
 
 from telegram import Update
 
-from bot.model import Reply
 from bot.ops.exchange import Exchange, pseudonym
+from bot.replies.model import Reply
 from bot.telegram import services
 from bot.telegram.services import Context
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.catalog import LANGS
-from bot.model import Outcome, Reply
+from bot.catalog.model import LANGS
+from bot.replies.model import Outcome, Reply
 from bot.telegram.services import Context
 
 LANG = "lang"

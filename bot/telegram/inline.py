@@ -7,17 +7,17 @@ import time
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
-from bot.catalog import Story
-from bot.matcher import Verdict
-from bot.model import Alternative, Outcome, Reply
-from bot.render import plain
-from bot.replies import Storyteller
+from bot.catalog.model import Story
+from bot.matching.matcher import Verdict
+from bot.matching.text import detect_lang
+from bot.replies.model import Alternative, Outcome, Reply
+from bot.replies.render import plain
+from bot.replies.storyteller import Storyteller
 from bot.telegram import services
 from bot.telegram.exchanges import record
 from bot.telegram.fans import menu_lang
 from bot.telegram.send import keyboard
 from bot.telegram.services import Context
-from bot.text import detect_lang
 
 MAX_RESULTS = 10
 MIN_SCORE = 35.0

@@ -7,7 +7,7 @@ import logging
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 
-from bot.catalog import LANGS, Catalog
+from bot.catalog.model import LANGS, Catalog
 from bot.telegram.commands import MENU
 
 _LOGGER = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.model import Reply
+from bot.replies.model import Reply
 from bot.telegram.exchanges import record
 from bot.telegram.fans import remember
 from bot.telegram.send import send_reply

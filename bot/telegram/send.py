@@ -17,7 +17,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
-from bot.model import Button, Reply
+from bot.replies.model import Button, Reply
 from bot.telegram.services import Context
 
 _LOGGER = logging.getLogger(__name__)

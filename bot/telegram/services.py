@@ -8,9 +8,9 @@ from typing import Any, TypeAlias
 from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
+from bot.live import CatalogStore
 from bot.ops.exchange import ExchangeSink
-from bot.replies import Storyteller
-from bot.store import CatalogStore
+from bot.replies.storyteller import Storyteller
 from bot.telegram.flood import FloodControl
 from bot.telegram.logging_setup import Redactor
 

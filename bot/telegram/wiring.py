@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.live import CatalogStore
 from bot.ops.operations import Operations
 from bot.ops.salt import with_salt
-from bot.store import CatalogStore
 from bot.telegram.admin import admin_registrar, moderator_sender
 from bot.telegram.app import build_application
 from bot.telegram.services import App

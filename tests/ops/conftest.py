@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from ops_support import Browser, fixture_records
 
-from bot.matcher import Matcher
+from bot.live import Snapshot
+from bot.matching.matcher import Matcher
 from bot.ops.exchange import Exchange
-from bot.replies import Snapshot
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

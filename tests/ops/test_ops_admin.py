@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from ops_support import T0, fan, write_log
 
+from bot.live import CatalogStore
 from bot.ops.admin import COMMANDS, AdminCommands
 from bot.ops.blocklist import Blocklist
 from bot.ops.exchange import Exchange
 from bot.ops.reload import Watcher
-from bot.store import CatalogStore
-from bot.telegram_html import MESSAGE_LIMIT, html_problems
+from bot.replies.html import MESSAGE_LIMIT, html_problems
 
 ADMIN = 111
 FAN = 222

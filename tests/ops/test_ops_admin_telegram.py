@@ -13,10 +13,10 @@ from ops_support import T0, fixture_records, write_log
 from telegram import Update
 
 from bot.config import Secret, Settings
+from bot.live import CatalogStore
 from bot.ops.admin import COMMANDS, AdminCommands
 from bot.ops.blocklist import Blocklist
 from bot.ops.exchange import pseudonym
-from bot.store import CatalogStore
 from bot.telegram.admin import admin_registrar, moderator_sender
 from bot.telegram.app import build_application
 from bot.telegram.services import App

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from ops_support import ex
 
+from bot.catalog.problems import Problem
 from bot.ops.digest import Digest
-from bot.problems import Problem
-from bot.telegram_html import MESSAGE_LIMIT, html_problems
+from bot.replies.html import MESSAGE_LIMIT, html_problems
 
 
 class Outbox:

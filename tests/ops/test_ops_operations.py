@@ -7,11 +7,11 @@ from pathlib import Path
 from ops_support import ex
 
 from bot.config import Settings
+from bot.live import CatalogStore
 from bot.ops.digest import Digest
 from bot.ops.logfile import FileSink
 from bot.ops.logread import read_records
 from bot.ops.operations import Operations
-from bot.store import CatalogStore
 
 
 def settings_for(tmp_path: Path, stories: Path, **changes: object) -> Settings:

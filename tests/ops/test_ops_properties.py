@@ -12,7 +12,7 @@ from ops_support import ex
 from bot.ops.digest import Digest
 from bot.ops.logread import parse_line
 from bot.ops.tail import visible
-from bot.telegram_html import MESSAGE_LIMIT, html_problems
+from bot.replies.html import MESSAGE_LIMIT, html_problems
 
 
 @given(st.text(), st.integers(min_value=1, max_value=80))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.catalog.problems import Problem
+from bot.live import CatalogStore
 from bot.ops.reload import Watcher, signature
-from bot.problems import Problem
-from bot.store import CatalogStore
 
 QUESTION = "the geese story"
 

@@ -9,7 +9,7 @@ import pytest
 from ops_support import INJECTION, T0, ex, write_log
 
 from bot.cli import main
-from bot.matcher import Matcher
+from bot.matching.matcher import Matcher
 from bot.ops.clusters import cluster, cluster_key
 from bot.ops.exchange import Exchange
 from bot.ops.report import DAY, HOUR, summarise

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ops_support import INJECTION, Browser, png_pixels
 
-from bot.matcher import Matcher
+from bot.matching.matcher import Matcher
 from bot.ops.exchange import Exchange
 from bot.ops.report import summarise
 from bot.ops.report_view import render_html

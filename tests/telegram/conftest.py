@@ -19,8 +19,8 @@ from fakebot import TOKEN, FakeTelegram
 from tg_support import LONG_STORY, STORIES, MakeBot, MakeOffline, Offline, OfflineRequest, RecordingSink
 
 from bot.config import Secret, Settings
-from bot.replies import Storyteller
-from bot.store import CatalogStore
+from bot.live import CatalogStore
+from bot.replies.storyteller import Storyteller
 from bot.telegram.app import build_application
 from bot.telegram.services import App
 

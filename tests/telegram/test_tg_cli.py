@@ -15,7 +15,7 @@ from tg_support import STORIES
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.replies import Storyteller
+from bot.replies.storyteller import Storyteller
 
 DUCKS = "who stopped rowing to let the ducks cross?"
 _OURS = ("TELEGRAM_", "WEBHOOK_", "STORIES_DIR", "STATE_DB", "PORT", "LOG_LEVEL", "EXCHANGE_")

@@ -13,7 +13,7 @@ from telegram.ext import CommandHandler, ContextTypes
 from tg_support import BOT_USER, MakeOffline, Offline
 
 from bot.config import Settings
-from bot.render import plain
+from bot.replies.render import plain
 from bot.telegram.fans import LANG, LAST_STORY
 from bot.telegram.services import App
 

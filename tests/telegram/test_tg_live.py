@@ -14,8 +14,8 @@ from telegram.ext import CommandHandler, ContextTypes
 from tg_support import LONG_STORY, MakeBot, RecordingSink, free_port, polling, webhook
 
 from bot.config import Secret, Settings
-from bot.replies import Storyteller
-from bot.store import CatalogStore
+from bot.live import CatalogStore
+from bot.replies.storyteller import Storyteller
 from bot.telegram.services import App
 
 FAN, OTHER_FAN, GROUP = 42, 43, -100555

@@ -26,9 +26,9 @@ from fakebot import TOKEN, FakeTelegram
 from tg_support import MakeBot, RecordingSink, free_port, polling, webhook
 
 from bot.config import PROJECT_ROOT, Secret, Settings
+from bot.live import CatalogStore
 from bot.ops.logfile import FileSink
-from bot.replies import Storyteller
-from bot.store import CatalogStore
+from bot.replies.storyteller import Storyteller
 from bot.telegram.app import build_application, secrets_of
 from bot.telegram.logging_setup import configure_logging
 from bot.telegram.retry import RetryingRateLimiter
@@ -235,7 +235,7 @@ _CHILD = textwrap.dedent(
     import sys
     from pathlib import Path
     from bot.config import PROJECT_ROOT, Secret, Settings
-    from bot.store import CatalogStore
+    from bot.live import CatalogStore
     from bot.telegram.app import build_application
     from bot.telegram.retry import RetryingRateLimiter
     from bot.telegram.runner import polling_options
@@ -308,7 +308,7 @@ _WEBHOOK_CHILD = textwrap.dedent(
     import sys
     from pathlib import Path
     from bot.config import PROJECT_ROOT, Secret, Settings
-    from bot.store import CatalogStore
+    from bot.live import CatalogStore
     from bot.telegram.app import build_application
     from bot.telegram.retry import RetryingRateLimiter
     from bot.telegram.runner import webhook_options

@@ -19,7 +19,7 @@ from telegram import Update
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.ops.exchange import Exchange
-from bot.replies import Storyteller
+from bot.replies.storyteller import Storyteller
 from bot.telegram import services
 from bot.telegram.runner import polling_options, webhook_options
 from bot.telegram.services import App

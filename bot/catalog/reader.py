@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.catalog import LANGS, Source
-from bot.problems import Problem
-from bot.safe_yaml import LocDict, LocList, YamlProblem, load_yaml
+from bot.catalog.model import LANGS, Source
+from bot.catalog.problems import Problem
+from bot.catalog.safe_yaml import LocDict, LocList, YamlProblem, load_yaml
 
 LANG_NAMES = {"en": "English", "zh": "Chinese"}
 

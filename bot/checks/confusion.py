@@ -7,9 +7,9 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from bot.catalog import Catalog, Story
-from bot.problems import Problem
-from bot.text import cjk_bigrams, content_words, is_cjk_run, normalise
+from bot.catalog.model import Catalog, Story
+from bot.catalog.problems import Problem
+from bot.matching.text import cjk_bigrams, content_words, is_cjk_run, normalise
 
 CONFUSION_SCORE = 92.0
 BLOCKING_TOKENS = 2  # near-identical phrasings share at least one of each other's two rarest words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.catalog import (
+from bot.catalog.model import (
     FEATURED_LIMIT,
     ID_PATTERN,
     LANGS,
@@ -17,9 +17,9 @@ from bot.catalog import (
     SmallTalk,
     Story,
 )
-from bot.catalog_reader import LANG_NAMES, Reader, kind_of, nested_lines, read_sources, read_yaml
-from bot.problems import Problem
-from bot.safe_yaml import LocDict
+from bot.catalog.problems import Problem
+from bot.catalog.reader import LANG_NAMES, Reader, kind_of, nested_lines, read_sources, read_yaml
+from bot.catalog.safe_yaml import LocDict
 
 
 def load_story(path: Path) -> tuple[Story | None, list[Problem]]:

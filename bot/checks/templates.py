@@ -16,11 +16,10 @@ from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, Undefin
 from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
-from bot.catalog import LANGS, Catalog, Story
-from bot.problems import Problem
-from bot.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, TemplateFileProblem, story_view, template_file
-from bot.safe_yaml import UTF8_FIX, undecodable_line
-from bot.telegram_html import (
+from bot.catalog.model import LANGS, Catalog, Story
+from bot.catalog.problems import Problem
+from bot.catalog.safe_yaml import UTF8_FIX, undecodable_line
+from bot.replies.html import (
     MESSAGE_LIMIT,
     has_text,
     html_problems,
@@ -28,6 +27,7 @@ from bot.telegram_html import (
     split_html,
     telegram_length,
 )
+from bot.replies.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, TemplateFileProblem, story_view, template_file
 
 RENDER_SECONDS = 2.0
 RENDER_MEMORY_MB = 256

@@ -16,8 +16,8 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from bot.catalog import Catalog, Story
-from bot.safe_yaml import MAX_FILE_BYTES  # a template is held to a story file's limit
+from bot.catalog.model import Catalog, Story
+from bot.catalog.safe_yaml import MAX_FILE_BYTES  # a template is held to a story file's limit
 
 TEMPLATE_NAMES = (
     "story",

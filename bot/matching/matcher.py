@@ -15,8 +15,8 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.catalog import Catalog
-from bot.text import (
+from bot.catalog.model import Catalog
+from bot.matching.text import (
     EN_STOPWORDS,
     ZH_STOPCHARS,
     cjk_bigrams,

@@ -4,40 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from bot.catalog import LANGS, Catalog, Story
-from bot.matcher import Match, Matcher, Verdict
-from bot.model import Alternative, Button, Outcome, Reply
-from bot.render import Renderer, story_view
-from bot.telegram_html import MESSAGE_LIMIT, split_html
-from bot.text import detect_lang
+from bot.catalog.model import LANGS, Story
+from bot.matching.matcher import Match, Verdict
+from bot.matching.text import detect_lang
+from bot.replies.model import Alternative, Button, Outcome, Reply
+from bot.replies.render import story_view
+
+if TYPE_CHECKING:  # the live snapshot is built downstream of the replies; a type here only
+    from bot.live import Snapshot
 
 PAGE_SIZE = 6
 SUGGESTIONS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One consistent catalogue with its matcher and renderer; swapped whole on reload."""
-
-    catalog: Catalog
-    matcher: Matcher
-    renderer: Renderer
-    # A story's chapters never change within one snapshot: render each (story, language) once.
-    rendered: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
-
-    def chapters(self, story: Story, lang: str) -> tuple[str, ...]:
-        """The story rendered and split into messages Telegram accepts."""
-        key = (story.id, lang)
-        found = self.rendered.get(key)
-        if found is None:
-            found = tuple(split_html(self.renderer.render_story(story, lang), MESSAGE_LIMIT))
-            self.rendered[key] = found
-        return found
 
 
 class Storyteller:

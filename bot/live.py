@@ -1,0 +1,97 @@
+"""The live catalogue: a checked Snapshot (catalogue, matcher, renderer), built in one way and
+replaced whole by a successful reload."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.catalog.load import load_catalog
+from bot.catalog.model import Catalog, Story
+from bot.catalog.problems import CatalogError, Problem
+from bot.checks.confusion import confusable_phrasings
+from bot.checks.templates import check_templates
+from bot.matching.matcher import Matcher
+from bot.replies.html import MESSAGE_LIMIT, split_html
+from bot.replies.render import Renderer
+from bot.replies.storyteller import Storyteller
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One consistent catalogue with its matcher and renderer; swapped whole on reload."""
+
+    catalog: Catalog
+    matcher: Matcher
+    renderer: Renderer
+    # A story's chapters never change within one snapshot: render each (story, language) once.
+    rendered: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def chapters(self, story: Story, lang: str) -> tuple[str, ...]:
+        """The story rendered and split into messages Telegram accepts."""
+        key = (story.id, lang)
+        found = self.rendered.get(key)
+        if found is None:
+            found = tuple(split_html(self.renderer.render_story(story, lang), MESSAGE_LIMIT))
+            self.rendered[key] = found
+        return found
+
+
+def build_snapshot(
+    root: Path, *, confusion: bool = False, thorough: bool = False
+) -> tuple[Snapshot | None, list[Problem]]:
+    """Load, check and prepare a catalogue; None when any error means it must not be served.
+
+    `thorough` (what `storybot check` does) renders every story in every language; otherwise
+    (start-up and hot reload) every template is rendered with a sample of stories, and every
+    story's own HTML is still checked, which keeps loading 1,000 stories well under a second.
+    """
+    catalog, problems = load_catalog(root)
+    if catalog is None:
+        return None, problems
+    renderer = Renderer(catalog)
+    problems.extend(check_templates(catalog, renderer, thorough=thorough))
+    if confusion:
+        problems.extend(confusable_phrasings(catalog))
+    # One mistake can surface twice (an opening and a closing tag): say it once.
+    problems = list(dict.fromkeys(problems))
+    if any(not p.warning for p in problems):
+        return None, problems
+    return Snapshot(catalog, Matcher(catalog), renderer), problems
+
+
+class CatalogStore:
+    """Holds the last good snapshot; a broken edit never replaces it."""
+
+    def __init__(self, root: Path, snapshot: Snapshot) -> None:
+        self.root = root
+        self._snapshot = snapshot
+        self._lock = threading.Lock()
+        self.generation = 1
+
+    @classmethod
+    def open(cls, root: Path) -> CatalogStore:
+        """Load the catalogue or raise CatalogError with every problem."""
+        snapshot, problems = build_snapshot(root)
+        if snapshot is None:
+            raise CatalogError(problems)
+        return cls(root, snapshot)
+
+    def current(self) -> Snapshot:
+        """The snapshot to answer with (a plain attribute read: no lock on the hot path)."""
+        return self._snapshot
+
+    def storyteller(self) -> Storyteller:
+        """A storyteller that always reads the current snapshot."""
+        return Storyteller(self.current)
+
+    def reload(self) -> tuple[bool, list[Problem]]:
+        """Rebuild from disk; swap only when clean. Returns (swapped, problems)."""
+        with self._lock:
+            snapshot, problems = build_snapshot(self.root)
+            if snapshot is None:
+                return False, problems
+            self._snapshot = snapshot
+            self.generation += 1
+            return True, problems

@@ -1,0 +1,1 @@
+"""Step 3: the decision → a transport-free `Reply`: the storyteller, buttons, templates and Telegram-safe HTML."""
