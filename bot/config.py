@@ -80,6 +80,7 @@ class Settings:
     digest_interval: float = 60.0
     flood_limit: int = 8
     flood_window: float = 10.0
+    conversation_ttl: float = 1800.0  # seconds of quiet after which a conversation starts afresh
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -109,4 +110,5 @@ class Settings:
             digest_interval=float(get("DIGEST_INTERVAL") or 60.0),
             flood_limit=int(get("FLOOD_LIMIT") or 8),
             flood_window=float(get("FLOOD_WINDOW") or 10.0),
+            conversation_ttl=float(get("CONVERSATION_TTL") or 1800.0),
         )

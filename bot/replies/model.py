@@ -48,6 +48,7 @@ class Reply:
     chapter: int = 0
     chapter_count: int = 1
     intent: str | None = None
+    offered: tuple[str, ...] = ()  # story ids offered as choices (did you mean, suggestions)
 
     def to_json(self) -> dict[str, Any]:
         """The shape `storybot ask --json` prints."""

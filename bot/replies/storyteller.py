@@ -12,6 +12,7 @@ from markupsafe import Markup
 from bot.catalog.model import LANGS, Story
 from bot.matching.matcher import Match, Verdict
 from bot.matching.text import detect_lang
+from bot.replies.conversation import Conversation
 from bot.replies.model import Alternative, Button, Outcome, Reply
 from bot.replies.render import story_view
 
@@ -35,8 +36,8 @@ class Storyteller:
 
     # --- questions --------------------------------------------------------------------------
 
-    def answer(self, question: str, lang: str | None = None) -> Reply:
-        """Answer free text; `lang` forces a language, else the question's own is used."""
+    def answer(self, question: str, lang: str | None = None, conversation: Conversation | None = None) -> Reply:
+        """Answer free text in a conversation; `lang` forces a language, else the question's own is used."""
         if question.lstrip().startswith("/"):
             command = self.command(question, lang)
             if command is not None:
