@@ -26,7 +26,7 @@ from telegram.ext import BaseRateLimiter
 
 from bench.common import ROOT
 from bot.config import Secret, Settings
-from bot.evaluate import load_labelled
+from bot.evaluate import load_labelled, questions
 from bot.live import CatalogStore
 from bot.telegram.app import build_application
 
@@ -53,10 +53,10 @@ class NoLimit(BaseRateLimiter[int]):
 
 def texts(n: int) -> list[str]:
     """n fan messages cycling through the tune set's questions (English and Chinese)."""
-    labelled, problems = load_labelled(ROOT / "tests" / "data" / "questions_tune.yaml")
+    talks, problems = load_labelled(ROOT / "tests" / "data" / "questions_tune.yaml")
     assert not problems, problems
-    questions = [item.question for item in labelled]
-    return [questions[i % len(questions)] for i in range(n)]
+    asked = [item.question for item in questions(talks)]
+    return [asked[i % len(asked)] for i in range(n)]
 
 
 def update_dict(update_id: int, fan: int, text: str) -> dict[str, Any]:

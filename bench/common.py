@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.catalog.model import Catalog, Story
-from bot.evaluate import Labelled, load_labelled
+from bot.evaluate import Labelled, load_labelled, questions
 from bot.live import build_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def labelled() -> dict[str, list[Labelled]]:
     }
     if DEV.exists():
         files = {"dev": DEV, **files}
-    return {name: load_labelled(path)[0] for name, path in files.items()}
+    return {name: questions(load_labelled(path)[0]) for name, path in files.items()}
 
 
 def _word(rng: random.Random) -> str:

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.evaluate import load_labelled
+from bot.evaluate import load_labelled, questions
 from bot.live import build_snapshot
 from bot.matching.matcher import Matcher, MatcherConfig, Verdict
 
@@ -36,7 +36,12 @@ def main() -> None:
     snapshot, _ = build_snapshot(ROOT / "stories")
     assert snapshot is not None
     files = sys.argv[1:] or [str(ROOT / "tests/data/questions_tune.yaml")]
-    items = [(i.question, i.expect) for f in files for i in load_labelled(Path(f))[0]]
+    items = [
+        (i.question, i.expect)
+        for f in files
+        for i in questions(load_labelled(Path(f))[0])
+        if not isinstance(i.expect, tuple)
+    ]
     grid = {
         "guard_phrase": [60.0, 70.0, 80.0, 90.0],
         "threshold": [45.0, 50.0, 55.0],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import evaluate, load_labelled
+from bot.evaluate import evaluate, load_labelled, questions
 from bot.live import Snapshot, build_snapshot
 from bot.matching.matcher import Matcher, MatcherConfig
 from bot.matching.text import stem
@@ -57,11 +57,11 @@ def test_dev_sample_floor(teller: Storyteller) -> None:
 
 
 def test_labelled_sets_are_large_distinct_and_cover_every_story(teller: Storyteller) -> None:
-    tune, _ = load_labelled(DATA / "questions_tune.yaml")
-    holdout, _ = load_labelled(DATA / "questions_holdout.yaml")
-    fresh, _ = load_labelled(DATA / "questions_fresh.yaml")
-    fresh2, _ = load_labelled(DATA / "questions_fresh2.yaml")
-    fresh3, _ = load_labelled(DATA / "questions_fresh3.yaml")
+    tune = questions(load_labelled(DATA / "questions_tune.yaml")[0])
+    holdout = questions(load_labelled(DATA / "questions_holdout.yaml")[0])
+    fresh = questions(load_labelled(DATA / "questions_fresh.yaml")[0])
+    fresh2 = questions(load_labelled(DATA / "questions_fresh2.yaml")[0])
+    fresh3 = questions(load_labelled(DATA / "questions_fresh3.yaml")[0])
     assert len(tune) + len(holdout) >= 300
     sets = [{i.question.lower() for i in items} for items in (tune, holdout, fresh, fresh2, fresh3)]
     assert all(not a & b for n, a in enumerate(sets) for b in sets[n + 1 :])

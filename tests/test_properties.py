@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from bot.matching.matcher import Verdict
 from bot.matching.text import normalise
+from bot.replies.buttons import parse_button
 from bot.replies.html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
 from bot.replies.model import Outcome
-from bot.replies.storyteller import Storyteller, parse_button
+from bot.replies.storyteller import Storyteller
 
 PROPERTY = settings(derandomize=True, max_examples=200, deadline=None, database=None)
 

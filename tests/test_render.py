@@ -13,10 +13,11 @@ from markupsafe import escape
 from bot.catalog.load import load_catalog, story_files
 from bot.catalog.model import LANGS
 from bot.matching.text import has_cjk
+from bot.replies.buttons import parse_button
 from bot.replies.html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
 from bot.replies.model import Outcome, Reply
 from bot.replies.render import Renderer, story_view
-from bot.replies.storyteller import Storyteller, parse_button
+from bot.replies.storyteller import Storyteller
 
 STORIES = Path(__file__).resolve().parent.parent / "stories"
 SHIPPED_IDS = [path.stem for path in story_files(STORIES)]

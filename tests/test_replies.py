@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.replies.buttons import parse_button, parse_payload
 from bot.replies.html import MESSAGE_LIMIT, html_problems, telegram_length
 from bot.replies.model import Outcome, Reply
-from bot.replies.storyteller import PAGE_SIZE, Storyteller, parse_button, parse_payload
+from bot.replies.storyteller import PAGE_SIZE, Storyteller
 
 
 def assert_polite_menu(reply: Reply) -> None:

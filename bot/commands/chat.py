@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable, Iterator
 
 from bot.commands.common import EXIT_BROKEN_CATALOGUE, load_storyteller
+from bot.replies.dialogue import Dialogue
 from bot.replies.model import Button, Reply
 from bot.replies.render import plain
-from bot.replies.storyteller import Storyteller, parse_button
+from bot.replies.storyteller import Storyteller
 
 PROMPT = "you> "
 
@@ -20,27 +21,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class ConsoleChat:
-    """One console conversation: remembers the language and the buttons on screen."""
+    """One console conversation: the core's Dialogue plus the buttons on screen, numbered."""
 
     def __init__(self, teller: Storyteller, lang: str | None = None) -> None:
-        self.teller = teller
-        self.lang = lang
+        self.dialogue = Dialogue(teller, lang)
         self.buttons: list[Button] = []
 
     def opening(self) -> str:
         """What the bot says first (the /start greeting)."""
-        return self.show(self.teller.start("", self.lang)[0])
+        return self.show(self.dialogue.start())
 
     def turn(self, line: str) -> str:
         """The bot's answer to one line: a number presses a button, anything else is a message."""
         text = line.strip()
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            data = self.buttons[int(text) - 1].data
-            action = parse_button(data)
-            if action is not None and action[0] == "l":
-                self.lang = action[1][0]
-            return self.show(self.teller.press(data, self.lang))
-        return self.show(self.teller.answer(text, self.lang))
+            return self.show(self.dialogue.press(self.buttons[int(text) - 1].data))
+        return self.show(self.dialogue.say(text))
 
     def show(self, reply: Reply) -> str:
         """A reply as console text, its buttons numbered."""

@@ -6,7 +6,7 @@ import time
 
 from telegram import Update
 
-from bot.replies.storyteller import parse_button
+from bot.replies.buttons import parse_button
 from bot.telegram import services
 from bot.telegram.exchanges import record
 from bot.telegram.fans import choose_lang, menu_lang, remember
