@@ -6,72 +6,22 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from bot.matching.words import word_list
+
 # Zero-width, bidi and other format characters fans (and attackers) paste in.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u00ad]")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # the CJK ideograph blocks, written once
+_CJK = re.compile(f"[{_CJK_CHARS}]")
 # Emoji are words too (a fan may send 🦆); a flag is a pair of regional indicators (🇰🇪).
 _EMOJI = "\U0001f1e6-\U0001f1ff\U0001f300-\U0001faff\u2600-\u27bf"
 _EMOJI_CHAR = re.compile(f"[{_EMOJI}]")
 _RUNS = re.compile(f"[\U0001f1e6-\U0001f1ff]{{2}}|[{_EMOJI}]|[{_CJK_CHARS}]+|[^\\W_{_CJK_CHARS}]+", re.UNICODE)
 _APOSTROPHES = re.compile(r"(?<=\w)['’`](?=\w)")
 
-EN_STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are aren arent as at be because been
-    before being below between both but by can cant could couldnt did didnt do does doesnt doing
-    dont down during each few for from further had hadnt has hasnt have havent having he hed hes
-    her here heres hers herself him himself his how hows i id ill im ive if in into is isnt it
-    its itself lets me more most mustnt myself no nor not of off on once only or other ought our
-    ours ourselves out over own same shant she shed shes should shouldnt so some such than that
-    thats the their theirs them themselves then there theres these they theyd theyll theyre
-    theyve this those through to too under until up very was wasnt we wed well were weve werent
-    what whats when whens where wheres which while who whos whom why whys with wont would
-    wouldnt you youd youll youre youve your yours yourself yourselves also just really actually
-    maybe please pls plz tell tel know wanna want like kind sort thing things something anything
-    stuff bit lot lots little say said says talk talking explain describe give show share let
-    hear heard read remember story stories storys info information detail details ok okay oh um
-    uh hmm yeah yes yep yo so anyway btw again one thats whole exactly way ever even still much
-    many again everything someone somebody guy guys
-    my mine kid kids friend friends lol haha random question questions wonder wondering curious
-    saw seen watch watched watching mention mentioned love loved cool weird real thing today
-    yesterday recently someone everyone anyone people remind reminds guess think thought
-    come comes came coming go goes went going get gets got getting make makes made take takes took
-    put puts keep keeps use used try tried need needs time times place way back ago year years
-    exactly basically wait day days dad mum mom uncle aunt every everyone everywhere everybody
-    """.split()  # noqa: SIM905 - a word list reads best as words
-    # A lone letter or digit ("1" from 2017年1月, "b" from <b>) identifies nothing.
-    + list("abcdefghijklmnopqrstuvwxyz0123456789")
-)
-
-ZH_STOPCHARS = frozenset("的了是吗呢吧啊呀么在有和与及我你您他她它们这那个一下请讲说告诉些吗嘛哦呃就都也还又很")
-ZH_STOPWORDS = frozenset(
-    [
-        "什么",
-        "怎么",
-        "为什么",
-        "怎样",
-        "如何",
-        "哪个",
-        "哪里",
-        "一下",
-        "故事",
-        "关于",
-        "告诉",
-        "知道",
-        "想要",
-        "可以",
-        "能不",
-        "一个",
-        "讲讲",
-        "说说",
-        "听说",
-        "是谁",
-        "谁是",
-        "多少",
-        "有没",
-    ]
-)
+EN_STOPWORDS = word_list("stopwords.en") | frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # a lone letter or
+# digit ("1" from 2017年1月, "b" from <b>) identifies nothing
+ZH_STOPCHARS = word_list("stopchars.zh")
+ZH_STOPWORDS = word_list("stopwords.zh")
 
 
 def fold(text: str) -> str:
@@ -100,10 +50,7 @@ def detect_lang(text: str) -> str:
 
 def is_cjk_run(token: str) -> bool:
     """Whether a run from `runs()` is Chinese."""
-    if not token:
-        return False
-    first = token[0]
-    return "\u3400" <= first <= "\u4dbf" or "\u4e00" <= first <= "\u9fff" or "\uf900" <= first <= "\ufaff"
+    return bool(token) and _CJK.match(token) is not None
 
 
 def is_emoji(token: str) -> bool:
