@@ -8,14 +8,14 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.catalog.model import Catalog
+from bot.matching.decide import OFFTOPIC, SMALLTALK_PREFIX, Candidate, Context, Decision, Evidence, Policy, decide
 from bot.matching.text import (
     EN_STOPWORDS,
     ZH_STOPCHARS,
@@ -27,68 +27,62 @@ from bot.matching.text import (
     normalise,
     runs,
     split_runs,
+    squeeze,
     stem,
 )
+from bot.matching.words import word_list
 
-OFFTOPIC = "\x00offtopic"
-SMALLTALK_PREFIX = "\x00smalltalk:"
 # Template syntax of the common engines ({{ }}, {% %}, {# #}, ${ }, <% %>, #{ }) and HTML tags.
 _CODE = re.compile(r"\{\{|\{%|\{#|\$\{|<%|#\{|<\s*/?\s*[A-Za-z][^<>]*>")
+ZH_SMALLTALK_SLACK = 3  # characters a Chinese message may add around a small-talk phrasing ("你好呀")
 EMOJI_FLOOD = 8  # more emoji than this with at most one word: a flood, never a story
-
-
-class Verdict(StrEnum):
-    """What the matcher concluded."""
-
-    STORY = "story"
-    CLARIFY = "clarify"
-    SMALLTALK = "smalltalk"
-    NONE = "none"
+_DIGITS = re.compile(r"[\d ]+")
+FOLLOWUP = word_list("followup")
+_LEANING_PHRASES = tuple(cue for cue in FOLLOWUP if " " in cue or not cue.isascii())
+REQUESTS = word_list("requests")
+AMBIGUOUS = word_list("ambiguous")
+# Words of the request phrasings that say "a story" themselves; the rest only frame the request.
+_REQUEST_WORDS = frozenset(w for r in REQUESTS if r.isascii() for w in r.split())
+_REQUEST_HEADS = frozenset({"story", "stories", "another", "more", "surprise", "something", "tale", "tales", "next"})
 
 
 @dataclass(frozen=True, slots=True)
 class MatcherConfig:
-    """The knobs, tuned on tests/data/questions_tune.yaml."""
+    """The scoring's numbers, tuned on tests/data/questions_tune.yaml (bench/tune_matcher.py searches them).
 
-    threshold: float = 50.0
-    clarify_margin: float = 4.0
-    clarify_floor: float = 40.0
-    smalltalk_threshold: float = 86.0
-    keyword_weight: float = 3.0
-    unknown_weight: float = 0.7
-    fuzzy_discount: float = 0.8
-    cjk_unknown_per_char: float = 0.35
-    phrase_weight: float = 0.5
-    unknown_cap: float = 2.0
-    unknown_tail: float = 0.4
-    short_question: int = 4
-    guard_phrase: float = 80.0
-    contested_share: float = 0.2
-    reject_ratio: float = 1.0
+    Scores are 0–100: a story's share of the question's word evidence, blended with how near the
+    question is to one of its phrasings.
+    """
+
+    threshold: float = 50.0  # score a story needs to be told; raising it turns more answers into fallbacks
+    clarify_margin: float = 4.0  # points within which a runner-up makes a "did you mean"; raising it asks more often
+    clarify_floor: float = 40.0  # score a runner-up needs to be offered in a "did you mean" at all
+    smalltalk_threshold: float = 86.0  # likeness (fuzz.ratio) to a small-talk phrasing that makes small talk
+    keyword_weight: float = 3.0  # a keyword counts this many phrasings' worth of evidence for its story
+    unknown_weight: float = 0.7  # how much an unknown word dilutes the evidence (× the rarest word's idf)
+    fuzzy_discount: float = 0.8  # weight of a typo-corrected word against one spelled right (0–1)
+    cjk_unknown_per_char: float = 0.35  # dilution by one unknown Chinese character (two or more count as a word)
+    phrase_weight: float = 0.5  # share of the score that comes from phrase likeness (0–1); the rest is word evidence
+    unknown_cap: float = 2.0  # unknown words counted in full up to this many...
+    unknown_tail: float = 0.4  # ...and each one past it at this fraction
+    short_question: int = 4  # content words up to which every unknown word counts; longer rambles dilute less
+    guard_phrase: float = 80.0  # likeness (token_sort_ratio) that lets a story without a keyword hit through
+    contested_share: float = 0.2  # share a word needs among off-topic examples to count as theirs too
+    reject_ratio: float = 1.0  # the story must beat the off-topic examples' score times this
     reject_phrase: float = 90.0  # a phrase this close to a story's...
-    reject_phrase_margin: float = 15.0  # ...and this much closer than to any off-topic example wins
-    phrase_share: float = 30.0
-    max_postings: int = 64
-    rerank: int = 3
+    reject_phrase_margin: float = 15.0  # ...and this much closer than to any off-topic example wins anyway
+    phrase_share: float = 30.0  # word-evidence share below which phrase likeness counts proportionally less
+    max_postings: int = 64  # stories kept per very common word (the best ones); bounds work on big catalogues
+    rerank: int = 3  # stories re-scored by phrase likeness after the word-evidence pass
+    followup_words: int = 3  # content words a question leaning on the conversation may have and still be a follow-up
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A story and how well it fits, 0–100."""
+class Meaning(Protocol):
+    """The semantic stage: classes (story ids, off-topic, small talk) nearest a question by meaning."""
 
-    story_id: str
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """The matcher's answer for one question."""
-
-    verdict: Verdict
-    story_id: str | None
-    score: float
-    candidates: tuple[Candidate, ...]
-    intent: str | None = None
+    def rank(self, question: str) -> list[Candidate]:
+        """Classes best first, similarity 0–100."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +106,20 @@ class _Query:
 class Matcher:
     """Scores a question against every story, the off-topic examples and small talk."""
 
-    def __init__(self, catalog: Catalog, config: MatcherConfig | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        config: MatcherConfig | None = None,
+        policy: Policy | None = None,
+        meaning: Meaning | None = None,
+    ) -> None:
         self.config = config or MatcherConfig()
+        self.policy = policy or Policy()
+        self.meaning = meaning
         self._classes: list[str] = []
         self._phrasings: list[list[str]] = []
         self._keyword_terms: list[frozenset[str]] = []
+        self._keyword_texts: list[list[str]] = []  # each keyword as the matcher sees it, per class
         self._surface: set[str] = set(EN_STOPWORDS)
         weights: dict[str, dict[int, float]] = defaultdict(dict)
         # Phrasings, titles and keywords only. A story's own text was once indexed too, as weak
@@ -131,12 +134,14 @@ class Matcher:
             self._add_class(OFFTOPIC, offtopic, [], weights)
         self._smalltalk: list[str] = []
         self._smalltalk_intent: list[str] = []
+        self._smalltalk_words: set[str] = set()
         for intent in catalog.smalltalk.values():
             phrasings = [q for qs in intent.questions.values() for q in qs]
             self._add_class(SMALLTALK_PREFIX + intent.intent, phrasings, [], weights)
             for phrasing in phrasings:
                 self._smalltalk.append(normalise(phrasing))
                 self._smalltalk_intent.append(intent.intent)
+                self._smalltalk_words.update(self._smalltalk[-1].split())
         self._story_count = len(catalog.stories)
         self._offtopic = self._classes.index(OFFTOPIC) if OFFTOPIC in self._classes else None
         n = max(len(self._classes), 1)
@@ -186,10 +191,12 @@ class Matcher:
             for term in terms:
                 counts[term] = counts.get(term, 0.0) + 1.0
         strong: set[str] = set()
+        keyword_texts: list[str] = []
         for keyword in keywords:
             cjk, words = split_runs(fold(keyword))
             surface.update(words)
-            keyword_terms, _ = _terms_of_runs(cjk, words)
+            keyword_terms, keyword_text = _terms_of_runs(cjk, words)
+            keyword_texts.append(keyword_text)
             if len(keyword_terms) > 1 and not cjk:
                 # "funny names": the pair is the keyword; each word alone is ordinary evidence.
                 for term in set(keyword_terms):
@@ -203,6 +210,7 @@ class Matcher:
             weights[term][index] = weight
         self._phrasings.append(contents)
         self._keyword_terms.append(frozenset(strong))
+        self._keyword_texts.append(keyword_texts)
 
     # --- query side -------------------------------------------------------------------------
 
@@ -375,47 +383,83 @@ class Matcher:
         ranked = self._ranked(query, self._scores(query), limit)
         return [Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked]
 
-    def match(self, question: str) -> Match:
-        """Decide: a story, a "did you mean", small talk, or nothing."""
+    def evidence(self, question: str) -> Evidence:
+        """Everything the question shows: ranked stories, and the signals `decide` reads."""
         config = self.config
         query = self._query(question)
         scores = self._scores(query)
         ranked = self._ranked(query, scores, 3)
         candidates = tuple(Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked)
-        if _CODE.search(question):
-            # Template or markup syntax is someone probing, not a fan asking: never a story, even
-            # with a story's word inside ("{{ 'taobao' }}", "<b>jack ma</b>"); the fallback may
-            # still offer that story as a button.
-            return Match(Verdict.NONE, None, 0.0, candidates)
+        # Template or markup syntax is someone probing, not a fan asking: never a story, even with a
+        # story's word inside ("{{ 'taobao' }}", "<b>jack ma</b>"); the fallback may still offer it.
+        if _CODE.search(question) or _is_emoji_flood(query.content):
+            return Evidence(candidates, probing=True)
         best = ranked[0] if ranked else None
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
-        guarded = (
+        words = query.text.split()
+        contents = query.content.split()
+        confident = (
             best is not None
             # Word for word (token_sort_ratio) here: token_set_ratio calls "set" a perfect match
             # for "set up alibaba".
             and (best.keyword or self._phrase(best.cls, query.content, fuzz.token_sort_ratio) >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
-        )
-        passes = (
-            best is not None
             and best.score >= config.threshold
             and (best.share > rejects * config.reject_ratio or self._phrase_outweighs_rejects(best, query))
-            and not _is_emoji_flood(query.content)
         )
-        if best is not None and guarded and passes:
-            second = ranked[1] if len(ranked) > 1 else None
-            if (
+        second = ranked[1] if len(ranked) > 1 else None
+        small = self._smalltalk_match(query.text)
+        leaning = self._leans(query.text, words)
+        own = [w for w in contents if w not in FOLLOWUP]
+        return Evidence(
+            candidates,
+            confident=confident,
+            close_second=(
                 second is not None
                 and second.score >= config.clarify_floor
+                and best is not None
                 and best.score - second.score < config.clarify_margin
-            ):
-                return Match(Verdict.CLARIFY, None, best.score, candidates)
-            return Match(Verdict.STORY, self._classes[best.cls], best.score, candidates)
-        small = self._smalltalk_match(query.text)
-        if small is not None:
-            intent, score = small
-            return Match(Verdict.SMALLTALK, None, score, candidates, intent)
-        return Match(Verdict.NONE, None, best.score if best else 0.0, candidates)
+            ),
+            likeness=self._likeness(best.cls, query.content) if best is not None else 0.0,
+            ambiguous=_ambiguous(contents, words),
+            smalltalk=small[0] if small else None,
+            smalltalk_score=small[1] if small else 0.0,
+            request=_requests(query.text, words),
+            leans=leaning,
+            short=leaning and len(own) + query.unknown_words // 2 <= config.followup_words,
+            topic=query.unknown_words == 0 and bool(query.terms) and not confident,
+        )
+
+    def decide(self, question: str, context: Context | None = None) -> Decision:
+        """The decision for a question in a conversation; meaning is consulted only when words are unsure."""
+        evidence = self.evidence(question)
+        decision = decide(evidence, context or Context(), self.policy)
+        if decision.unsure and self.meaning is not None:
+            evidence = replace(evidence, meaning=tuple(self.meaning.rank(question)))
+            decision = decide(evidence, context or Context(), self.policy)
+        return decision
+
+    def _leans(self, text: str, words: list[str]) -> bool:
+        """Whether the question has a word or phrase that leans on the conversation."""
+        if any(w in FOLLOWUP for w in words):
+            return True
+        padded = f" {text} "
+        return any(
+            (f" {cue} " in padded) if cue.isascii() else (cue in text)
+            for cue in FOLLOWUP
+            if " " in cue or not cue.isascii()
+        )
+
+    def _likeness(self, cls: int, content: str) -> float:
+        """How near the question is, word for word, to one of a story's phrasings or keywords (0–100)."""
+        return max(self._phrase(cls, content, fuzz.token_sort_ratio), self._keyword_likeness(cls, content))
+
+    def _keyword_likeness(self, cls: int, content: str) -> float:
+        keywords = self._keyword_texts[cls]
+        if not content or not keywords:
+            return 0.0
+        best = process.extractOne(content, keywords, scorer=fuzz.ratio)
+        return float(best[1]) if best else 0.0
 
     def _phrase_outweighs_rejects(self, best: _Scored, query: _Query) -> bool:
         """The off-topic examples share more of the question's words, yet the question is nearly
@@ -426,14 +470,30 @@ class Matcher:
         return best.phrase - self._phrase(self._offtopic, query.content) >= self.config.reject_phrase_margin
 
     def _smalltalk_match(self, text: str) -> tuple[str, float] | None:
+        """The small-talk intent the question is close to: nearly one of its phrasings ("hiii" is
+        "hi"), made only of small-talk words ("haha nice"), or, in Chinese, a phrasing with a few
+        characters around it ("你好呀")."""
         if not self._smalltalk or not text:
             return None
-        found = process.extractOne(
-            text, self._smalltalk, scorer=fuzz.ratio, score_cutoff=self.config.smalltalk_threshold
-        )
-        if found is None:
-            return None
-        return self._smalltalk_intent[found[2]], float(found[1])
+        cutoff = self.config.smalltalk_threshold
+        best: tuple[str, float] | None = None
+        for variant in dict.fromkeys((text, squeeze(text))):
+            found = process.extractOne(variant, self._smalltalk, scorer=fuzz.ratio, score_cutoff=cutoff)
+            words = variant.split()
+            if (
+                found is None
+                and all(w in self._smalltalk_words or w in EN_STOPWORDS for w in words)
+                and any(w in self._smalltalk_words for w in words)
+            ):
+                found = process.extractOne(variant, self._smalltalk, scorer=fuzz.token_set_ratio, score_cutoff=99)
+            if found is None and is_cjk_run(variant):
+                near = [i for i, p in enumerate(self._smalltalk) if len(p) >= 2 and p in variant]
+                if near and len(variant) - max(len(self._smalltalk[i]) for i in near) <= ZH_SMALLTALK_SLACK:
+                    longest = max(near, key=lambda i: len(self._smalltalk[i]))
+                    found = (self._smalltalk[longest], 90.0, longest)
+            if found is not None and (best is None or found[1] > best[1]):
+                best = (self._smalltalk_intent[found[2]], float(found[1]))
+        return best
 
 
 def _terms_of_runs(cjk: list[str], words: list[str]) -> tuple[list[str], str]:
@@ -450,6 +510,27 @@ def _is_emoji_flood(content: str) -> bool:
         return False
     emoji = sum(1 for token in tokens if is_emoji(token))
     return emoji > EMOJI_FLOOD and len(tokens) - emoji <= 1
+
+
+def _ambiguous(contents: list[str], words: list[str]) -> bool:
+    """A bare number or date, or one ordinary word alone ("beat it", "small"): names no story."""
+    if contents and all(c.isdigit() for c in contents):
+        return True
+    return len(contents) == 1 and any(w in AMBIGUOUS for w in words if not w.isdigit())
+
+
+def _requests(text: str, words: list[str]) -> bool:
+    """A plain request for a story, any story, or one more ("tell me a story", "再来一个")."""
+    if text in REQUESTS:
+        return True
+    if not text.isascii():
+        return any(not r.isascii() and r in text for r in REQUESTS)
+    vocabulary = _REQUEST_WORDS
+    return (
+        bool(words)
+        and all(w in vocabulary or w in EN_STOPWORDS for w in words)
+        and not _REQUEST_HEADS.isdisjoint(words)
+    )
 
 
 def _deletions(word: str) -> set[str]:

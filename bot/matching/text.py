@@ -38,6 +38,14 @@ def normalise(text: str) -> str:
     return " ".join(_RUNS.findall(fold(text)))
 
 
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+
+
+def squeeze(text: str) -> str:
+    """Letters typed three or more times in a row once ("hiii" → "hi", "sooo cool" → "so cool")."""
+    return _REPEATS.sub(r"\1", text)
+
+
 def has_cjk(text: str) -> bool:
     """Whether the text contains Chinese characters."""
     return _CJK.search(text) is not None

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from bot.matching.decide import Outcome
 
-class Outcome(StrEnum):
-    """What kind of answer a reply is."""
-
-    STORY = "story"
-    CLARIFY = "clarify"
-    FALLBACK = "fallback"
-    SMALLTALK = "smalltalk"
-    MENU = "menu"
+__all__ = ["Alternative", "Button", "Outcome", "Reply"]  # Outcome: the one type, from the decision on
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ TEMPLATE_NAMES = (
     "start",
     "notice",
 )
-NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "error")
+NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "all_told", "error")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAGS = re.compile(r"<[^>]+>")
 # One operator may not build more than this: `'x' * 10**9` or `7 ** 10**9` is a single C call

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from bot.catalog.model import LANGS, Story
-from bot.matching.matcher import Match, Verdict
+from bot.matching.decide import ALL_TOLD, Context
 from bot.matching.text import detect_lang
 from bot.replies.buttons import chapter_data, page_data, parse_button, parse_payload, story_data
 from bot.replies.conversation import Conversation
@@ -45,21 +45,30 @@ class Storyteller:
                 return replace(command, question=question)
         snap = self.snapshot
         reply_lang = _lang(lang) if lang else detect_lang(question)
-        match = snap.matcher.match(question)
-        alternatives = tuple(Alternative(c.story_id, c.score) for c in match.candidates if c.story_id != match.story_id)
-        common: dict[str, Any] = {
-            "question": question,
-            "score": match.score,
-            "alternatives": alternatives,
-        }
-        if match.verdict is Verdict.STORY and match.story_id is not None:
-            reply = self._story(snap, snap.catalog.stories[match.story_id], reply_lang, 0)
-            return _with(reply, **common)
-        if match.verdict is Verdict.CLARIFY:
-            return self._clarify(snap, match, reply_lang, common)
-        if match.verdict is Verdict.SMALLTALK and match.intent in snap.catalog.smalltalk:
-            return self._smalltalk(snap, match.intent, reply_lang, common)
-        return self._fallback(snap, match, reply_lang, common)
+        decision = snap.matcher.decide(question, self.context(conversation or Conversation()))
+        alternatives = tuple(
+            Alternative(c.story_id, c.score) for c in decision.candidates if c.story_id != decision.story_id
+        )
+        common: dict[str, Any] = {"question": question, "score": decision.score, "alternatives": alternatives}
+        stories = snap.catalog.stories
+        if decision.outcome is Outcome.STORY and decision.story_id in stories:
+            return _with(self._story(snap, stories[decision.story_id], reply_lang, 0), **common)
+        if decision.outcome is Outcome.CLARIFY:
+            return self._clarify(snap, [stories[i] for i in decision.choices if i in stories], reply_lang, common)
+        if decision.outcome is Outcome.SMALLTALK and decision.intent == ALL_TOLD:
+            return self._all_told(snap, reply_lang, common)
+        if decision.outcome is Outcome.SMALLTALK and decision.intent in snap.catalog.smalltalk:
+            return self._smalltalk(snap, decision.intent, reply_lang, common)
+        return self._fallback(snap, [stories[i] for i in decision.choices if i in stories], reply_lang, common)
+
+    def context(self, conversation: Conversation) -> Context:
+        """What the conversation brings to a decision: the story discussed, the stories not yet told."""
+        catalog = self.snapshot.catalog
+        order = [s.id for s in catalog.featured()] + list(catalog.stories)
+        told = set(conversation.told)
+        untold = tuple(i for i in dict.fromkeys(order) if i not in told)
+        discussed = conversation.story_id if conversation.story_id in catalog.stories else None
+        return Context(discussed, untold)
 
     def command(self, text: str, lang: str | None = None) -> Reply | None:
         """A slash command typed as text (`/start x`, `/help@bot`); None when it is not ours."""
@@ -75,9 +84,7 @@ class Storyteller:
             return self.language_menu(lang)
         return None
 
-    def _clarify(self, snap: Snapshot, match: Match, lang: str, common: dict[str, Any]) -> Reply:
-        stories = snap.catalog.stories
-        choices = [stories[c.story_id] for c in match.candidates[:2]]
+    def _clarify(self, snap: Snapshot, choices: list[Story], lang: str, common: dict[str, Any]) -> Reply:
         text = snap.renderer.render(
             "clarify",
             lang,
@@ -85,7 +92,8 @@ class Storyteller:
             choices=[story_view(s, lang) for s in choices],
         )
         buttons = tuple((Button(s.title[lang], story_data(s.id, lang)),) for s in choices)
-        return Reply(Outcome.CLARIFY, text, lang, buttons=buttons, **common)
+        offered = tuple(s.id for s in choices)
+        return Reply(Outcome.CLARIFY, text, lang, buttons=buttons, offered=offered, **common)
 
     def _smalltalk(self, snap: Snapshot, intent: str, lang: str, common: dict[str, Any]) -> Reply:
         featured = snap.catalog.featured()
@@ -99,9 +107,16 @@ class Storyteller:
         buttons = _story_rows(featured, lang) if intent in {"help", "greeting"} else ()
         return Reply(Outcome.SMALLTALK, text, lang, intent=intent, buttons=buttons, **common)
 
-    def _fallback(self, snap: Snapshot, match: Match, lang: str, common: dict[str, Any]) -> Reply:
-        stories = snap.catalog.stories
-        ranked = [stories[c.story_id] for c in match.candidates if c.score > 0]
+    def _all_told(self, snap: Snapshot, lang: str, common: dict[str, Any]) -> Reply:
+        featured = snap.catalog.featured()
+        text = snap.renderer.render("notice", lang, kind=ALL_TOLD)
+        buttons = (
+            *_story_rows(featured, lang),
+            (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+        )
+        return Reply(Outcome.SMALLTALK, text, lang, intent=ALL_TOLD, buttons=buttons, **common)
+
+    def _fallback(self, snap: Snapshot, ranked: list[Story], lang: str, common: dict[str, Any]) -> Reply:
         suggestions = (ranked + [s for s in snap.catalog.featured() if s not in ranked])[:SUGGESTIONS]
         text = snap.renderer.render(
             "fallback",
@@ -113,7 +128,8 @@ class Storyteller:
             *_story_rows(suggestions, lang),
             (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
         )
-        return Reply(Outcome.FALLBACK, text, lang, buttons=buttons, **common)
+        offered = tuple(s.id for s in suggestions)
+        return Reply(Outcome.FALLBACK, text, lang, buttons=buttons, offered=offered, **common)
 
     # --- stories and menus ------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
 from bot.catalog.model import Story
-from bot.matching.matcher import Verdict
+from bot.matching.decide import Outcome
 from bot.matching.text import detect_lang
-from bot.replies.model import Alternative, Outcome, Reply
+from bot.replies.model import Alternative, Reply
 from bot.replies.render import plain
 from bot.replies.storyteller import Storyteller
 from bot.telegram import services
@@ -32,9 +32,9 @@ def ranked_stories(teller: Storyteller, query: str) -> list[tuple[Story, float]]
     if not query.strip():
         return [(story, 0.0) for story in snap.catalog.featured()[:MAX_RESULTS]]
     ranked = snap.matcher.rank(query, MAX_RESULTS)
-    verdict = snap.matcher.match(query).verdict
+    outcome = snap.matcher.decide(query).outcome
     best = ranked[0].score if ranked else 0.0
-    if verdict not in (Verdict.STORY, Verdict.CLARIFY) and best >= snap.matcher.config.threshold:
+    if outcome not in (Outcome.STORY, Outcome.CLARIFY) and best >= snap.matcher.config.threshold:
         return []  # a story scored well, yet the off-topic examples (or small talk) won
     return [(stories[c.story_id], c.score) for c in ranked if c.score >= MIN_SCORE]
 

@@ -1,0 +1,186 @@
+"""The one decision: what the matcher found in a question, and the conversation so far → one Outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """What kind of answer a reply is, from the matcher's decision to the exchange log."""
+
+    STORY = "story"
+    CLARIFY = "clarify"  # "did you mean": several stories fit
+    SMALLTALK = "smalltalk"
+    FALLBACK = "fallback"  # no story fits: say so kindly and offer some
+    MENU = "menu"  # not an answer to a question: /start, /help, the catalogue, notices
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story (or, by meaning, an off-topic or small-talk class) and how well it fits, 0–100."""
+
+    story_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the matcher found in one question; `decide` alone turns it into an outcome."""
+
+    candidates: tuple[Candidate, ...]  # stories by word evidence, best first
+    confident: bool = False  # the best passes the threshold, its guard and the off-topic examples
+    close_second: bool = False  # ...and the runner-up is within the clarify margin
+    likeness: float = 0.0  # how near the question is to one of the best story's phrasings, 0–100
+    probing: bool = False  # template or markup syntax, or an emoji flood: never a story
+    ambiguous: bool = False  # a lone ordinary word or a bare number: never a confident story
+    smalltalk: str | None = None  # the small-talk intent the question is close to
+    smalltalk_score: float = 0.0
+    request: bool = False  # asks for a story, any story, or one more
+    leans: bool = False  # has words that lean on the conversation (he, then, why, 后来…)
+    short: bool = False  # ...and little else: a follow-up, not a question with its own topic
+    topic: bool = False  # only story words, and several stories share them ("alibaba", "马云")
+    meaning: tuple[Candidate, ...] | None = None  # nearest classes by meaning; None: not consulted
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the conversation brings to the decision."""
+
+    story_id: str | None = None  # the story being discussed
+    untold: tuple[str, ...] = ()  # stories this fan has not heard, in the order to offer them
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The decision's numbers (the matcher's scoring has its own, in MatcherConfig)."""
+
+    context_margin: float = 25.0  # points a story being discussed may trail another by and still win a follow-up
+    context_floor: float = 30.0  # score at which the story being discussed wins an unsure question outright
+    topic_floor: float = 20.0  # score a story needs to be offered for bare topic words
+    topic_choices: int = 3  # stories offered for bare topic words
+    meaning_threshold: float = 50.0  # similarity (0–100) a story needs by meaning alone
+    meaning_margin: float = 3.0  # points it must lead the next story by
+    meaning_smalltalk: float = 60.0  # similarity at which a small-talk class wins by meaning
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome, its story (or choices), and which rule of `decide` chose it."""
+
+    outcome: Outcome
+    story_id: str | None
+    score: float
+    choices: tuple[str, ...] = ()  # stories offered (clarify) or suggested (fallback)
+    intent: str | None = None  # small talk's intent; `all_told` when a request finds none left
+    rule: str = ""
+    unsure: bool = False  # no rule was sure without meaning; consult it and decide again
+    candidates: tuple[Candidate, ...] = ()  # the stories by word evidence, best first
+
+
+OFFTOPIC = "\x00offtopic"  # class name of the off-topic examples
+SMALLTALK_PREFIX = "\x00smalltalk:"  # class names of small-talk intents
+ALL_TOLD = "all_told"  # the small-talk intent of "you have heard them all"
+
+
+def decide(evidence: Evidence, context: Context, policy: Policy | None = None) -> Decision:
+    """Choose the answer (with the candidates attached); the rules are `_rules`'s table."""
+    return replace(_rules(evidence, context, policy or Policy()), candidates=evidence.candidates)
+
+
+def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
+    """Choose the answer. The rules, first match wins:
+
+    ====  =========================================================  ===========================
+    rule  when                                                       outcome
+    ====  =========================================================  ===========================
+    1     template or markup syntax, or an emoji flood               fallback
+    2     a lone ordinary word or a bare number ("beat it", "2018")  fallback
+    3     confident, and the story being discussed is close behind   story being discussed
+          while the question leans on it
+    4     confident, runner-up within the margin                     clarify (the two), or the
+                                                                     one being discussed
+    5     confident                                                  story
+    6     close to a small-talk phrasing                             small talk
+    7     asks for a story, or one more                              the first untold story; small
+                                                                     talk `all_told` when none is
+    8     a short follow-up, with a story being discussed            story being discussed
+    9     a short follow-up with nothing before it                   fallback (no guess)
+    10    the story being discussed scores at least context_floor    story being discussed
+    11    only topic words that several stories share                clarify (up to topic_choices)
+    12    meaning not consulted yet                                  unsure: consult, decide again
+    13    by meaning, a story clearly nearest                        story
+    14    by meaning, a small-talk intent nearest                    small talk
+    15    leans on the conversation, a story being discussed         story being discussed
+    16    otherwise                                                  fallback
+    ====  =========================================================  ===========================
+    """
+    candidates = evidence.candidates
+    best = candidates[0] if candidates else None
+    discussed = context.story_id
+    ranked = {c.story_id: c.score for c in candidates}
+
+    def fallback(rule: str) -> Decision:
+        return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), rule=rule)
+
+    def story(story_id: str, rule: str, score: float | None = None) -> Decision:
+        return Decision(Outcome.STORY, story_id, score if score is not None else ranked.get(story_id, 0.0), rule=rule)
+
+    if evidence.probing:
+        return fallback("1 probing")
+    if evidence.ambiguous:
+        return fallback("2 ambiguous")
+    if evidence.confident and best is not None:
+        if (
+            discussed
+            and discussed != best.story_id
+            and evidence.leans
+            and ranked.get(discussed, -1.0) >= best.score - p.context_margin
+        ):
+            return story(discussed, "3 context close behind")
+        if evidence.close_second:
+            pair = _ids(candidates[:2])
+            if discussed in pair:
+                return story(discussed, "4 close, being discussed")
+            return Decision(Outcome.CLARIFY, None, best.score, pair, rule="4 close")
+        return story(best.story_id, "5 confident", min(best.score, evidence.likeness))
+    if evidence.smalltalk is not None:
+        return Decision(
+            Outcome.SMALLTALK, None, evidence.smalltalk_score, intent=evidence.smalltalk, rule="6 small talk"
+        )
+    if evidence.request:
+        if context.untold:
+            return story(context.untold[0], "7 request", 100.0)
+        return Decision(Outcome.SMALLTALK, None, 100.0, intent=ALL_TOLD, rule="7 request, all told")
+    if evidence.leans and evidence.short:
+        if discussed:
+            return story(discussed, "8 follow-up")
+        return fallback("9 follow-up, nothing before")
+    if discussed and ranked.get(discussed, 0.0) >= p.context_floor:
+        return story(discussed, "10 context scores")
+    if evidence.topic and best is not None:
+        shared = tuple(c.story_id for c in candidates if c.score >= p.topic_floor)[: p.topic_choices]
+        if len(shared) > 1:
+            return Decision(Outcome.CLARIFY, None, best.score, shared, rule="11 topic words")
+    if evidence.meaning is None:
+        return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), unsure=True, rule="12")
+    nearest = evidence.meaning[0] if evidence.meaning else None
+    stories = [c for c in evidence.meaning if not c.story_id.startswith("\x00")]
+    if (
+        nearest is not None
+        and stories
+        and nearest is stories[0]
+        and nearest.score >= p.meaning_threshold
+        and (len(stories) < 2 or nearest.score - stories[1].score >= p.meaning_margin)
+    ):
+        return story(nearest.story_id, "13 meaning", nearest.score)
+    if nearest is not None and nearest.story_id.startswith(SMALLTALK_PREFIX) and nearest.score >= p.meaning_smalltalk:
+        intent = nearest.story_id.removeprefix(SMALLTALK_PREFIX)
+        return Decision(Outcome.SMALLTALK, None, nearest.score, intent=intent, rule="14 small talk by meaning")
+    if evidence.leans and discussed:
+        return story(discussed, "15 leans on context")
+    return fallback("16 nothing fits")
+
+
+def _ids(candidates: tuple[Candidate, ...]) -> tuple[str, ...]:
+    return tuple(c.story_id for c in candidates)
