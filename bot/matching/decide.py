@@ -32,6 +32,7 @@ class Evidence:
     confident: bool = False  # the best passes the threshold, its guard and the off-topic examples
     close_second: bool = False  # ...and the runner-up is within the clarify margin
     likeness: float = 0.0  # how near the question is to one of the best story's phrasings, 0–100
+    keyword: bool = False  # one of the best story's keywords is in the question
     probing: bool = False  # template or markup syntax, or an emoji flood: never a story
     ambiguous: bool = False  # a lone ordinary word or a bare number: never a confident story
     smalltalk: str | None = None  # the small-talk intent the question is close to
@@ -39,6 +40,7 @@ class Evidence:
     request: bool = False  # asks for a story, any story, or one more
     leans: bool = False  # has words that lean on the conversation (he, then, why, 后来…)
     short: bool = False  # ...and little else: a follow-up, not a question with its own topic
+    named: tuple[str, ...] = ()  # stories the question's own words belong to
     topic: bool = False  # only story words, and several stories share them ("alibaba", "马云")
     meaning: tuple[Candidate, ...] | None = None  # nearest classes by meaning; None: not consulted
 
@@ -59,9 +61,11 @@ class Policy:
     context_floor: float = 30.0  # score at which the story being discussed wins an unsure question outright
     topic_floor: float = 20.0  # score a story needs to be offered for bare topic words
     topic_choices: int = 3  # stories offered for bare topic words
+    topic_alone: float = 40.0  # score a story needs to be told for bare topic words only it has
     meaning_threshold: float = 50.0  # similarity (0–100) a story needs by meaning alone
     meaning_margin: float = 3.0  # points it must lead the next story by
     meaning_smalltalk: float = 60.0  # similarity at which a small-talk class wins by meaning
+    smalltalk_sure: float = 86.0  # small-talk likeness that wins over a request for a story ("cool story")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +127,15 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     def fallback(rule: str) -> Decision:
         return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), rule=rule)
 
+    def smalltalk(rule: str) -> Decision:
+        score = evidence.smalltalk_score
+        return Decision(Outcome.SMALLTALK, None, score, intent=evidence.smalltalk, rule=rule)
+
     def story(story_id: str, rule: str, score: float | None = None) -> Decision:
         return Decision(Outcome.STORY, story_id, score if score is not None else ranked.get(story_id, 0.0), rule=rule)
 
     if evidence.probing:
         return fallback("1 probing")
-    if evidence.ambiguous:
-        return fallback("2 ambiguous")
     if evidence.confident and best is not None:
         if (
             discussed
@@ -137,33 +143,40 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
             and evidence.leans
             and ranked.get(discussed, -1.0) >= best.score - p.context_margin
         ):
-            return story(discussed, "3 context close behind")
+            return story(discussed, "2 context close behind")
         if evidence.close_second:
             pair = _ids(candidates[:2])
             if discussed in pair:
-                return story(discussed, "4 close, being discussed")
-            return Decision(Outcome.CLARIFY, None, best.score, pair, rule="4 close")
-        return story(best.story_id, "5 confident", min(best.score, evidence.likeness))
-    if evidence.smalltalk is not None:
-        return Decision(
-            Outcome.SMALLTALK, None, evidence.smalltalk_score, intent=evidence.smalltalk, rule="6 small talk"
-        )
+                return story(discussed, "3 close, being discussed")
+            return Decision(Outcome.CLARIFY, None, best.score, pair, rule="3 close")
+        return story(best.story_id, "4 confident", min(best.score, evidence.likeness))
+    if evidence.smalltalk is not None and evidence.smalltalk_score >= p.smalltalk_sure:
+        return smalltalk("5 small talk")
     if evidence.request:
+        if evidence.keyword and best is not None:
+            return story(best.story_id, "6 request naming a story")
         if context.untold:
-            return story(context.untold[0], "7 request", 100.0)
-        return Decision(Outcome.SMALLTALK, None, 100.0, intent=ALL_TOLD, rule="7 request, all told")
+            return story(context.untold[0], "6 request", 100.0)
+        return Decision(Outcome.SMALLTALK, None, 100.0, intent=ALL_TOLD, rule="6 request, all told")
+    if evidence.smalltalk is not None:
+        return smalltalk("7 small talk by its words")
     if evidence.leans and evidence.short:
-        if discussed:
+        if discussed and (discussed in evidence.named or not evidence.named):
             return story(discussed, "8 follow-up")
-        return fallback("9 follow-up, nothing before")
+        if not discussed and not evidence.named:
+            return fallback("9 follow-up, nothing before")
+    if evidence.ambiguous:
+        return fallback("10 ambiguous")
     if discussed and ranked.get(discussed, 0.0) >= p.context_floor:
-        return story(discussed, "10 context scores")
+        return story(discussed, "11 context scores")
     if evidence.topic and best is not None:
         shared = tuple(c.story_id for c in candidates if c.score >= p.topic_floor)[: p.topic_choices]
         if len(shared) > 1:
-            return Decision(Outcome.CLARIFY, None, best.score, shared, rule="11 topic words")
+            return Decision(Outcome.CLARIFY, None, best.score, shared, rule="12 topic words")
+        if shared and shared[0] == best.story_id and best.score >= p.topic_alone:
+            return story(shared[0], "12 topic words of one story")
     if evidence.meaning is None:
-        return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), unsure=True, rule="12")
+        return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), unsure=True, rule="13")
     nearest = evidence.meaning[0] if evidence.meaning else None
     stories = [c for c in evidence.meaning if not c.story_id.startswith("\x00")]
     if (
@@ -173,13 +186,13 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
         and nearest.score >= p.meaning_threshold
         and (len(stories) < 2 or nearest.score - stories[1].score >= p.meaning_margin)
     ):
-        return story(nearest.story_id, "13 meaning", nearest.score)
+        return story(nearest.story_id, "14 meaning", nearest.score)
     if nearest is not None and nearest.story_id.startswith(SMALLTALK_PREFIX) and nearest.score >= p.meaning_smalltalk:
         intent = nearest.story_id.removeprefix(SMALLTALK_PREFIX)
-        return Decision(Outcome.SMALLTALK, None, nearest.score, intent=intent, rule="14 small talk by meaning")
+        return Decision(Outcome.SMALLTALK, None, nearest.score, intent=intent, rule="15 small talk by meaning")
     if evidence.leans and discussed:
-        return story(discussed, "15 leans on context")
-    return fallback("16 nothing fits")
+        return story(discussed, "16 leans on context")
+    return fallback("17 nothing fits")
 
 
 def _ids(candidates: tuple[Candidate, ...]) -> tuple[str, ...]:

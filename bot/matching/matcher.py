@@ -34,13 +34,15 @@ from bot.matching.words import word_list
 
 # Template syntax of the common engines ({{ }}, {% %}, {# #}, ${ }, <% %>, #{ }) and HTML tags.
 _CODE = re.compile(r"\{\{|\{%|\{#|\$\{|<%|#\{|<\s*/?\s*[A-Za-z][^<>]*>")
+ZH_PARTICLES = "吗吧呢啊呀么嘛哦啦"  # sentence-final particles: 你是机器人吧 is 你是机器人吗
+SMALLTALK_LOOSE = 80.0  # the likeness given to small talk recognised by its words rather than a phrasing
 ZH_SMALLTALK_SLACK = 3  # characters a Chinese message may add around a small-talk phrasing ("你好呀")
 EMOJI_FLOOD = 8  # more emoji than this with at most one word: a flood, never a story
 _DIGITS = re.compile(r"[\d ]+")
 FOLLOWUP = word_list("followup")
 _LEANING_PHRASES = tuple(cue for cue in FOLLOWUP if " " in cue or not cue.isascii())
 REQUESTS = word_list("requests")
-AMBIGUOUS = word_list("ambiguous")
+AMBIGUOUS_STEMS = frozenset(stem(w) for w in word_list("ambiguous"))
 # Words of the request phrasings that say "a story" themselves; the rest only frame the request.
 _REQUEST_WORDS = frozenset(w for r in REQUESTS if r.isascii() for w in r.split())
 _REQUEST_HEADS = frozenset({"story", "stories", "another", "more", "surprise", "something", "tale", "tales", "next"})
@@ -55,6 +57,7 @@ class MatcherConfig:
     """
 
     threshold: float = 50.0  # score a story needs to be told; raising it turns more answers into fallbacks
+    keyword_threshold: float = 50.0  # the same when one of the story's keywords is in the question
     clarify_margin: float = 4.0  # points within which a runner-up makes a "did you mean"; raising it asks more often
     clarify_floor: float = 40.0  # score a runner-up needs to be offered in a "did you mean" at all
     smalltalk_threshold: float = 86.0  # likeness (fuzz.ratio) to a small-talk phrasing that makes small talk
@@ -291,6 +294,12 @@ class Matcher:
             if (piece := run[start : start + size]) in self._postings and (size > 1 or piece not in ZH_STOPCHARS)
         ]
         covered = [False] * len(run)
+        for cue in _LEANING_PHRASES:  # 后来, 怎么样了: words about the conversation, not unknown topics
+            start = run.find(cue) if not cue.isascii() else -1
+            while start >= 0:
+                for i in range(start, start + len(cue)):
+                    covered[i] = True
+                start = run.find(cue, start + 1)
         found: list[str] = []
         # Longer words first; among equals a keyword, then the rarer: 鸭子 beats 让鸭 in 谁让鸭子先过.
         for size, _, _, start, piece in sorted(candidates):
@@ -398,19 +407,23 @@ class Matcher:
         rejects = max((s for cls, s in scores.items() if cls >= self._story_count), default=0.0)
         words = query.text.split()
         contents = query.content.split()
+        own = [w for w in contents if w not in FOLLOWUP]
+        ambiguous = self._ambiguous(own, query.terms)
+        named = self._named(own, query.terms)
         confident = (
             best is not None
+            and bool(own)  # only words that lean on the conversation ("tell me more") name no story
+            and not ambiguous
             # Word for word (token_sort_ratio) here: token_set_ratio calls "set" a perfect match
             # for "set up alibaba".
             and (best.keyword or self._phrase(best.cls, query.content, fuzz.token_sort_ratio) >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
-            and best.score >= config.threshold
+            and best.score >= (config.keyword_threshold if best.keyword else config.threshold)
             and (best.share > rejects * config.reject_ratio or self._phrase_outweighs_rejects(best, query))
         )
         second = ranked[1] if len(ranked) > 1 else None
         small = self._smalltalk_match(query.text)
         leaning = self._leans(query.text, words)
-        own = [w for w in contents if w not in FOLLOWUP]
         return Evidence(
             candidates,
             confident=confident,
@@ -421,13 +434,20 @@ class Matcher:
                 and best.score - second.score < config.clarify_margin
             ),
             likeness=self._likeness(best.cls, query.content) if best is not None else 0.0,
-            ambiguous=_ambiguous(contents, words),
+            keyword=best is not None and best.keyword,
+            ambiguous=ambiguous,
             smalltalk=small[0] if small else None,
             smalltalk_score=small[1] if small else 0.0,
             request=_requests(query.text, words),
             leans=leaning,
             short=leaning and len(own) + query.unknown_words // 2 <= config.followup_words,
-            topic=query.unknown_words == 0 and bool(query.terms) and not confident,
+            named=named,
+            topic=(
+                query.unknown_words == 0
+                and bool(query.terms)
+                and not confident
+                and all(self._names_story(t) and not self._mostly_offtopic(t) for t in query.terms)
+            ),
         )
 
     def decide(self, question: str, context: Context | None = None) -> Decision:
@@ -438,6 +458,33 @@ class Matcher:
             evidence = replace(evidence, meaning=tuple(self.meaning.rank(question)))
             decision = decide(evidence, context or Context(), self.policy)
         return decision
+
+    def _ambiguous(self, contents: list[str], terms: dict[str, float]) -> bool:
+        """A bare number or date, or ordinary words with no story's own word ("beat it", "shut up
+        already", "small"): these name no story, however well they score. A keyword of two words
+        ("greatness of small") is a story's own."""
+        if not contents:
+            return False
+        if all(c.isdigit() for c in contents):
+            return True
+        if any(" " in t and self._names_story(t) for t in terms):
+            return False
+        ordinary = [c for c in contents if c in AMBIGUOUS_STEMS]
+        return bool(ordinary) and all(c in AMBIGUOUS_STEMS or not self._names_story(c) for c in contents)
+
+    def _named(self, own: list[str], terms: dict[str, float]) -> tuple[str, ...]:
+        """Stories that the question's own words (not those leaning on the conversation) belong to."""
+        keep = {t for t in terms if t in own or " " in t or is_cjk_run(t)}
+        named = {self._classes[c] for t in keep for c, _ in self._postings[t] if c < self._story_count}
+        return tuple(sorted(named))
+
+    def _mostly_offtopic(self, term: str) -> bool:
+        offtopic = self._offtopic
+        return offtopic is not None and any(c == offtopic and p >= 0.5 for c, p in self._postings[term])
+
+    def _names_story(self, term: str) -> bool:
+        postings = self._postings.get(term) or self._postings.get(self._correct(term) or "", ())
+        return any(cls < self._story_count for cls, _ in postings)
 
     def _leans(self, text: str, words: list[str]) -> bool:
         """Whether the question has a word or phrase that leans on the conversation."""
@@ -470,30 +517,48 @@ class Matcher:
         return best.phrase - self._phrase(self._offtopic, query.content) >= self.config.reject_phrase_margin
 
     def _smalltalk_match(self, text: str) -> tuple[str, float] | None:
-        """The small-talk intent the question is close to: nearly one of its phrasings ("hiii" is
-        "hi"), made only of small-talk words ("haha nice"), or, in Chinese, a phrasing with a few
-        characters around it ("你好呀")."""
+        """The small-talk intent the question is close to, with how close (0–100): nearly one of its
+        phrasings ("hiii" is "hi"), else made only of small-talk words ("haha nice", scored
+        SMALLTALK_LOOSE), or, in Chinese, a phrasing in each part with a few characters around it."""
         if not self._smalltalk or not text:
             return None
-        cutoff = self.config.smalltalk_threshold
-        best: tuple[str, float] | None = None
-        for variant in dict.fromkeys((text, squeeze(text))):
-            found = process.extractOne(variant, self._smalltalk, scorer=fuzz.ratio, score_cutoff=cutoff)
-            words = variant.split()
-            if (
-                found is None
-                and all(w in self._smalltalk_words or w in EN_STOPWORDS for w in words)
-                and any(w in self._smalltalk_words for w in words)
-            ):
-                found = process.extractOne(variant, self._smalltalk, scorer=fuzz.token_set_ratio, score_cutoff=99)
-            if found is None and is_cjk_run(variant):
-                near = [i for i, p in enumerate(self._smalltalk) if len(p) >= 2 and p in variant]
-                if near and len(variant) - max(len(self._smalltalk[i]) for i in near) <= ZH_SMALLTALK_SLACK:
-                    longest = max(near, key=lambda i: len(self._smalltalk[i]))
-                    found = (self._smalltalk[longest], 90.0, longest)
+        best: tuple[int, float] | None = None
+        for variant in dict.fromkeys((text, squeeze(text), squeeze(text, 2))):
+            found = self._smalltalk_near(variant)
             if found is not None and (best is None or found[1] > best[1]):
-                best = (self._smalltalk_intent[found[2]], float(found[1]))
-        return best
+                best = found
+        return (self._smalltalk_intent[best[0]], best[1]) if best else None
+
+    def _smalltalk_near(self, text: str) -> tuple[int, float] | None:
+        found = process.extractOne(
+            text, self._smalltalk, scorer=fuzz.ratio, score_cutoff=self.config.smalltalk_threshold
+        )
+        if found is not None:
+            return found[2], float(found[1])
+        words = text.split()
+        if not words:
+            return None
+        if all(is_cjk_run(w) for w in words):
+            parts = [self._smalltalk_within(w) for w in words]
+            if all(p is not None for p in parts):
+                return max((p for p in parts if p is not None), key=lambda i: len(self._smalltalk[i])), SMALLTALK_LOOSE
+            return None
+        vocabulary = self._smalltalk_words
+        if all(w in vocabulary or w in EN_STOPWORDS for w in words) and any(w in vocabulary for w in words):
+            found = process.extractOne(text, self._smalltalk, scorer=fuzz.token_set_ratio, score_cutoff=99)
+            if found is not None:
+                return found[2], SMALLTALK_LOOSE
+        return None
+
+    def _smalltalk_within(self, run: str) -> int | None:
+        """The longest Chinese small-talk phrasing inside a run that adds at most a few characters."""
+        core = run.rstrip(ZH_PARTICLES) or run
+        near = [
+            i
+            for i, p in enumerate(self._smalltalk)
+            if is_cjk_run(p) and (p.rstrip(ZH_PARTICLES) or p) in core and len(core) - len(p) <= ZH_SMALLTALK_SLACK
+        ]
+        return max(near, key=lambda i: len(self._smalltalk[i])) if near else None
 
 
 def _terms_of_runs(cjk: list[str], words: list[str]) -> tuple[list[str], str]:
@@ -510,13 +575,6 @@ def _is_emoji_flood(content: str) -> bool:
         return False
     emoji = sum(1 for token in tokens if is_emoji(token))
     return emoji > EMOJI_FLOOD and len(tokens) - emoji <= 1
-
-
-def _ambiguous(contents: list[str], words: list[str]) -> bool:
-    """A bare number or date, or one ordinary word alone ("beat it", "small"): names no story."""
-    if contents and all(c.isdigit() for c in contents):
-        return True
-    return len(contents) == 1 and any(w in AMBIGUOUS for w in words if not w.isdigit())
 
 
 def _requests(text: str, words: list[str]) -> bool:

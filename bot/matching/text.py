@@ -38,12 +38,12 @@ def normalise(text: str) -> str:
     return " ".join(_RUNS.findall(fold(text)))
 
 
-_REPEATS = re.compile(r"([a-z])\1{2,}")
+_REPEATS = {n: re.compile(rf"([a-z])\1{{{n - 1},}}") for n in (2, 3)}
 
 
-def squeeze(text: str) -> str:
-    """Letters typed three or more times in a row once ("hiii" → "hi", "sooo cool" → "so cool")."""
-    return _REPEATS.sub(r"\1", text)
+def squeeze(text: str, times: int = 3) -> str:
+    """A letter typed `times` or more times in a row, once ("hiii" → "hi", with 2 "thxx" → "thx")."""
+    return _REPEATS[times].sub(r"\1", text)
 
 
 def has_cjk(text: str) -> bool:
