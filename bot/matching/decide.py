@@ -60,6 +60,7 @@ class Policy:
     context_margin: float = 25.0  # points a story being discussed may trail another by and still win a follow-up
     context_floor: float = 30.0  # score at which the story being discussed wins an unsure question outright
     topic_floor: float = 20.0  # score a story needs to be offered for bare topic words
+    topic_spread: float = 25.0  # points below the best a story may score and still be offered with it
     topic_choices: int = 3  # stories offered for bare topic words
     topic_alone: float = 40.0  # score a story needs to be told for bare topic words only it has
     meaning_threshold: float = 50.0  # similarity (0–100) a story needs by meaning alone
@@ -170,7 +171,8 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     if discussed and ranked.get(discussed, 0.0) >= p.context_floor:
         return story(discussed, "11 context scores")
     if evidence.topic and best is not None:
-        shared = tuple(c.story_id for c in candidates if c.score >= p.topic_floor)[: p.topic_choices]
+        floor = max(p.topic_floor, best.score - p.topic_spread)
+        shared = tuple(c.story_id for c in candidates if c.score >= floor)[: p.topic_choices]
         if len(shared) > 1:
             return Decision(Outcome.CLARIFY, None, best.score, shared, rule="12 topic words")
         if shared and shared[0] == best.story_id and best.score >= p.topic_alone:

@@ -42,10 +42,12 @@ _DIGITS = re.compile(r"[\d ]+")
 FOLLOWUP = word_list("followup")
 _LEANING_PHRASES = tuple(cue for cue in FOLLOWUP if " " in cue or not cue.isascii())
 REQUESTS = word_list("requests")
-AMBIGUOUS_STEMS = frozenset(stem(w) for w in word_list("ambiguous"))
+AMBIGUOUS_WORDS = word_list("ambiguous")
+AMBIGUOUS_STEMS = frozenset(stem(w) for w in AMBIGUOUS_WORDS)
 # Words of the request phrasings that say "a story" themselves; the rest only frame the request.
 _REQUEST_WORDS = frozenset(w for r in REQUESTS if r.isascii() for w in r.split())
-_REQUEST_HEADS = frozenset({"story", "stories", "another", "more", "surprise", "something", "tale", "tales", "next"})
+# ("more" alone leans on the story being told: "tell me more" is a follow-up, "one more" a request.)
+_REQUEST_HEADS = frozenset({"story", "stories", "another", "surprise", "something", "tale", "tales", "next"})
 
 
 @dataclass(frozen=True, slots=True)
