@@ -12,7 +12,8 @@ from rapidfuzz import fuzz, process
 from bench.common import labelled, median_ms, shipped, synthetic
 from bot.catalog.model import Catalog
 from bot.evaluate import Labelled
-from bot.matching.matcher import Matcher, Verdict
+from bot.matching.decide import Outcome
+from bot.matching.matcher import Matcher
 
 
 def baseline(catalog: Catalog, threshold: float) -> Callable[[str], str | None]:
@@ -36,8 +37,8 @@ def ours(matcher: Matcher) -> Callable[[str], str | None]:
     """Our matcher as the same kind of function."""
 
     def answer(question: str) -> str | None:
-        match = matcher.match(question)
-        return match.story_id if match.verdict is Verdict.STORY else None
+        decision = matcher.decide(question)
+        return decision.story_id if decision.outcome is Outcome.STORY else None
 
     return answer
 
@@ -71,7 +72,7 @@ def main() -> None:
             cells.append(f"{overall:.1%} / {ins:.1%} / {off:.1%}")
         print(f"| {name} | " + " | ".join(cells) + f" | {median_ms(answer, questions):.3f} |")
     base_ms = median_ms(baseline(catalog, best_threshold), questions)
-    print("\nlatency against catalogue size (median of match(), one core)")
+    print("\nlatency against catalogue size (median of decide(), one core)")
     print("| stories | median ms | ratio to WRatio baseline on 8 stories |")
     print("|---|---|---|")
     for size in (8, 100, 1000, 10000):

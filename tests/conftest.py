@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from fakebot import FakeTelegram
+from talk import Fan
 
 from bot.live import Snapshot, build_snapshot
 from bot.replies.storyteller import Storyteller
@@ -126,3 +127,9 @@ def visible(html_text: str) -> str:
 def visible_text() -> Callable[[str], str]:
     """`visible` as a fixture, for test modules (conftest is not importable by name)."""
     return visible
+
+
+@pytest.fixture
+def fan(storyteller: Storyteller) -> Fan:
+    """A new fan in a new conversation with the shipped catalogue."""
+    return Fan(storyteller)

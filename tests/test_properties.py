@@ -10,7 +10,6 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching.matcher import Verdict
 from bot.matching.text import normalise
 from bot.replies.buttons import parse_button
 from bot.replies.html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
@@ -60,16 +59,16 @@ def test_normalise_never_raises_and_is_stable(text: str) -> None:
 
 @PROPERTY
 @given(QUESTIONS)
-def test_match_never_raises_and_ranks_real_stories(storyteller: Storyteller, text: str) -> None:
+def test_the_decision_never_raises_and_ranks_real_stories(storyteller: Storyteller, text: str) -> None:
     stories = storyteller.snapshot.catalog.stories
-    match = storyteller.snapshot.matcher.match(text)
-    assert 0.0 <= match.score <= 100.0
-    scores = [c.score for c in match.candidates]
+    decision = storyteller.snapshot.matcher.decide(text)
+    assert 0.0 <= decision.score <= 100.0
+    scores = [c.score for c in decision.candidates]
     assert scores == sorted(scores, reverse=True)
-    assert all(c.story_id in stories for c in match.candidates)
-    assert (match.verdict is Verdict.STORY) == (match.story_id is not None)
-    if match.story_id is not None:
-        assert match.story_id in stories
+    assert all(c.story_id in stories for c in decision.candidates)
+    assert (decision.outcome is Outcome.STORY) == (decision.story_id is not None)
+    assert decision.story_id is None or decision.story_id in stories
+    assert all(choice in stories for choice in decision.choices)
 
 
 @PROPERTY

@@ -7,6 +7,7 @@ import json
 import sys
 
 from bot.commands.common import EXIT_BROKEN_CATALOGUE, load_storyteller
+from bot.replies.dialogue import Dialogue
 from bot.replies.model import Reply
 from bot.replies.render import plain
 
@@ -15,7 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `ask`."""
     parser.add_argument("question", nargs="*", help="the question; none reads one a line from stdin")
     parser.add_argument("--lang", choices=["en", "zh"], help="answer in this language")
-    parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object a line; stdin lines {"conversation": ID, "question": Q} keep their context',
+    )
 
 
 def format_reply(reply: Reply) -> str:
@@ -37,17 +42,37 @@ def format_reply(reply: Reply) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Answer each question and print the replies."""
+    """Answer each question and print the replies; JSON lines with a conversation id keep its context."""
     teller = load_storyteller(args)
     if teller is None:
         return EXIT_BROKEN_CATALOGUE
-    questions = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
-    for question in questions:
-        if not question.strip() and not args.question:
+    conversations: dict[str, Dialogue] = {}
+    lines = [" ".join(args.question)] if args.question else (line.rstrip("\n") for line in sys.stdin)
+    for line in lines:
+        if not line.strip() and not args.question:
             continue
-        reply = teller.answer(question, args.lang)
+        conversation, question = _conversation_line(line) if args.json and not args.question else (None, line)
+        if conversation is None:
+            reply = Dialogue(teller, args.lang).say(question)
+        else:
+            reply = conversations.setdefault(conversation, Dialogue(teller, args.lang)).say(question)
         if args.json:
-            print(json.dumps(reply.to_json(), ensure_ascii=False), flush=True)
+            shown = reply.to_json()
+            if conversation is not None:
+                shown["conversation"] = conversation
+            print(json.dumps(shown, ensure_ascii=False), flush=True)
         else:
             print(f"> {question}\n{format_reply(reply)}\n", flush=True)
     return 0
+
+
+def _conversation_line(line: str) -> tuple[str | None, str]:
+    """`{"conversation": ID, "question": Q}` → (ID, Q); any other line is a question on its own."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None, line
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        return None, line
+    conversation = data.get("conversation")
+    return (None if conversation is None else str(conversation)), data["question"]

@@ -43,6 +43,7 @@ FOLLOWUP = word_list("followup")
 _LEANING_PHRASES = tuple(cue for cue in FOLLOWUP if " " in cue or not cue.isascii())
 REQUESTS = word_list("requests")
 AMBIGUOUS_WORDS = word_list("ambiguous")
+SHORTHAND = dict((normalise(k), normalise(v)) for k, _, v in (e.partition("=") for e in word_list("shorthand")))
 AMBIGUOUS_STEMS = frozenset(stem(w) for w in AMBIGUOUS_WORDS)
 # Words of the request phrasings that say "a story" themselves; the rest only frame the request.
 _REQUEST_WORDS = frozenset(w for r in REQUESTS if r.isascii() for w in r.split())
@@ -525,7 +526,8 @@ class Matcher:
         if not self._smalltalk or not text:
             return None
         best: tuple[int, float] | None = None
-        for variant in dict.fromkeys((text, squeeze(text), squeeze(text, 2))):
+        spelled = " ".join(SHORTHAND.get(w, w) for w in text.split())
+        for variant in dict.fromkeys((text, squeeze(text), squeeze(text, 2), spelled)):
             found = self._smalltalk_near(variant)
             if found is not None and (best is None or found[1] > best[1]):
                 best = found

@@ -85,7 +85,7 @@ def test_a_good_edit_goes_live(
     assert (reply.outcome.value, reply.story_id) == ("story", "pearce-ducks")
     assert store.generation == 2 and reports.generations == [2]
     assert "catalogue reloaded (generation 2)" in caplog.text
-    assert in_flight.matcher.match(QUESTION).verdict.value == "none"  # it finishes on the old one
+    assert in_flight.matcher.decide(QUESTION).outcome.value == "fallback"  # it finishes on the old one
     assert watcher.check_once() is None  # reloaded once, not at every poll
 
 
