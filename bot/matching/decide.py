@@ -96,29 +96,38 @@ def decide(evidence: Evidence, context: Context, policy: Policy | None = None) -
 def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     """Choose the answer. The rules, first match wins:
 
-    ====  =========================================================  ===========================
+    ====  =========================================================  ===============================
     rule  when                                                       outcome
-    ====  =========================================================  ===========================
+    ====  =========================================================  ===============================
     1     template or markup syntax, or an emoji flood               fallback
-    2     a lone ordinary word or a bare number ("beat it", "2018")  fallback
-    3     confident, and the story being discussed is close behind   story being discussed
-          while the question leans on it
-    4     confident, runner-up within the margin                     clarify (the two), or the
-                                                                     one being discussed
-    5     confident                                                  story
-    6     close to a small-talk phrasing                             small talk
-    7     asks for a story, or one more                              the first untold story; small
-                                                                     talk `all_told` when none is
-    8     a short follow-up, with a story being discussed            story being discussed
-    9     a short follow-up with nothing before it                   fallback (no guess)
-    10    the story being discussed scores at least context_floor    story being discussed
-    11    only topic words that several stories share                clarify (up to topic_choices)
-    12    meaning not consulted yet                                  unsure: consult, decide again
-    13    by meaning, a story clearly nearest                        story
-    14    by meaning, a small-talk intent nearest                    small talk
-    15    leans on the conversation, a story being discussed         story being discussed
-    16    otherwise                                                  fallback
-    ====  =========================================================  ===========================
+    2     confident¹, and the story being discussed is within        the story being discussed
+          context_margin while the question leans on it
+    3     confident, the runner-up within the clarify margin         clarify (the two), or the one
+                                                                     being discussed if it is one
+    4     confident                                                  story (score capped by likeness)
+    5     nearly a small-talk phrasing (≥ smalltalk_sure)            small talk
+    6     asks for a story, or one more                              the story it names, else the
+                                                                     first untold, else `all_told`
+    7     small talk by its words ("haha nice")                      small talk
+    8     a short follow-up², a story being discussed that its own   the story being discussed
+          words name (or they name none)
+    9     a short follow-up whose words name no story, nothing       fallback: no guess
+          before it
+    10    a lone ordinary word or a bare number ("beat it", "2018")  fallback
+    11    the story being discussed scores ≥ context_floor           the story being discussed
+    12    only topic words³, stories within topic_spread of the best  clarify (several) or the story
+                                                                     (one, scoring ≥ topic_alone)
+    13    meaning not consulted yet                                  unsure: consult it, decide again
+    14    by meaning, a story nearest and clearly ahead              story
+    15    by meaning, a small-talk intent nearest                    small talk
+    16    leans on the conversation, a story being discussed         the story being discussed
+    17    otherwise                                                  fallback
+    ====  =========================================================  ===============================
+
+    ¹ confident: the best story passes the threshold, its keyword-or-phrase guard and the off-topic
+      examples, and the question is neither ambiguous nor made only of words leaning on context.
+    ² follow-up: a word leaning on the conversation (he, then, why, 后来…) and few words of its own.
+    ³ topic words: every word known and belonging to stories ("alibaba", "马云").
     """
     candidates = evidence.candidates
     best = candidates[0] if candidates else None
