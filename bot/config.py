@@ -81,6 +81,7 @@ class Settings:
     flood_limit: int = 8
     flood_window: float = 10.0
     conversation_ttl: float = 1800.0  # seconds of quiet after which a conversation starts afresh
+    meaning_model: str = "use-multilingual-v3"  # the semantic stage's model; "none" for words only
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -111,4 +112,5 @@ class Settings:
             flood_limit=int(get("FLOOD_LIMIT") or 8),
             flood_window=float(get("FLOOD_WINDOW") or 10.0),
             conversation_ttl=float(get("CONVERSATION_TTL") or 1800.0),
+            meaning_model=get("MEANING_MODEL") or "use-multilingual-v3",
         )

@@ -13,6 +13,7 @@ from bot.catalog.problems import CatalogError, Problem
 from bot.checks.confusion import confusable_phrasings
 from bot.checks.templates import check_templates
 from bot.matching.matcher import Matcher
+from bot.matching.meaning import DEFAULT_MEANING, MeaningIndex, embedder_named
 from bot.replies.html import MESSAGE_LIMIT, split_html
 from bot.replies.render import Renderer
 from bot.replies.storyteller import Storyteller
@@ -39,13 +40,15 @@ class Snapshot:
 
 
 def build_snapshot(
-    root: Path, *, confusion: bool = False, thorough: bool = False
+    root: Path, *, confusion: bool = False, thorough: bool = False, meaning_model: str = DEFAULT_MEANING
 ) -> tuple[Snapshot | None, list[Problem]]:
     """Load, check and prepare a catalogue; None when any error means it must not be served.
 
     `thorough` (what `storybot check` does) renders every story in every language; otherwise
     (start-up and hot reload) every template is rendered with a sample of stories, and every
     story's own HTML is still checked, which keeps loading 1,000 stories well under a second.
+    `meaning_model` names the sentence-embedding model of the semantic stage ("none": words only);
+    nothing is embedded until a question first needs it.
     """
     catalog, problems = load_catalog(root)
     if catalog is None:
@@ -58,25 +61,28 @@ def build_snapshot(
     problems = list(dict.fromkeys(problems))
     if any(not p.warning for p in problems):
         return None, problems
-    return Snapshot(catalog, Matcher(catalog), renderer), problems
+    embedder = embedder_named(meaning_model)
+    meaning = MeaningIndex.of(catalog, embedder) if embedder is not None else None
+    return Snapshot(catalog, Matcher(catalog, meaning=meaning), renderer), problems
 
 
 class CatalogStore:
     """Holds the last good snapshot; a broken edit never replaces it."""
 
-    def __init__(self, root: Path, snapshot: Snapshot) -> None:
+    def __init__(self, root: Path, snapshot: Snapshot, meaning_model: str = DEFAULT_MEANING) -> None:
         self.root = root
+        self.meaning_model = meaning_model
         self._snapshot = snapshot
         self._lock = threading.Lock()
         self.generation = 1
 
     @classmethod
-    def open(cls, root: Path) -> CatalogStore:
+    def open(cls, root: Path, meaning_model: str = DEFAULT_MEANING) -> CatalogStore:
         """Load the catalogue or raise CatalogError with every problem."""
-        snapshot, problems = build_snapshot(root)
+        snapshot, problems = build_snapshot(root, meaning_model=meaning_model)
         if snapshot is None:
             raise CatalogError(problems)
-        return cls(root, snapshot)
+        return cls(root, snapshot, meaning_model)
 
     def current(self) -> Snapshot:
         """The snapshot to answer with (a plain attribute read: no lock on the hot path)."""
@@ -89,7 +95,7 @@ class CatalogStore:
     def reload(self) -> tuple[bool, list[Problem]]:
         """Rebuild from disk; swap only when clean. Returns (swapped, problems)."""
         with self._lock:
-            snapshot, problems = build_snapshot(self.root)
+            snapshot, problems = build_snapshot(self.root, meaning_model=self.meaning_model)
             if snapshot is None:
                 return False, problems
             self._snapshot = snapshot

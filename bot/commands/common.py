@@ -32,8 +32,9 @@ def print_problems(problems: list[Problem], root: Path, stream: TextIO | None = 
 
 def load_storyteller(args: argparse.Namespace) -> Storyteller | None:
     """The storyteller over the chosen catalogue, or None (problems printed) when it is broken."""
-    root = settings_for(args).stories_dir
-    snapshot, problems = build_snapshot(root)
+    settings = settings_for(args)
+    root = settings.stories_dir
+    snapshot, problems = build_snapshot(root, meaning_model=settings.meaning_model)
     if snapshot is None:
         print_problems([p for p in problems if not p.warning], root)
         print(

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print(NO_SECRET, file=sys.stderr)
         return EXIT_NOT_CONFIGURED
     try:
-        store = CatalogStore.open(settings.stories_dir)
+        store = CatalogStore.open(settings.stories_dir, settings.meaning_model)
     except CatalogError as exc:
         print_problems([p for p in exc.problems if not p.warning], settings.stories_dir)
         print(

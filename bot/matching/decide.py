@@ -41,6 +41,7 @@ class Evidence:
     leans: bool = False  # has words that lean on the conversation (he, then, why, 后来…)
     short: bool = False  # ...and little else: a follow-up, not a question with its own topic
     named: tuple[str, ...] = ()  # stories the question's own words belong to
+    own_words: int = 0  # content words besides those leaning on the conversation
     topic: bool = False  # only story words, and several stories share them ("alibaba", "马云")
     meaning: tuple[Candidate, ...] | None = None  # nearest classes by meaning; None: not consulted
 
@@ -60,11 +61,13 @@ class Policy:
     context_margin: float = 25.0  # points a story being discussed may trail another by and still win a follow-up
     context_floor: float = 30.0  # score at which the story being discussed wins an unsure question outright
     topic_floor: float = 20.0  # score a story needs to be offered for bare topic words
-    topic_spread: float = 25.0  # points below the best a story may score and still be offered with it
+    topic_share: float = 0.6  # share of the best's score another story needs to be offered with it
     topic_choices: int = 3  # stories offered for bare topic words
     topic_alone: float = 40.0  # score a story needs to be told for bare topic words only it has
-    meaning_threshold: float = 50.0  # similarity (0–100) a story needs by meaning alone
-    meaning_margin: float = 3.0  # points it must lead the next story by
+    meaning_threshold: float = 45.0  # similarity (0–100) a story needs by meaning alone
+    meaning_margin: float = 4.0  # points it must lead the next story by
+    meaning_offtopic: float = 6.0  # points it must lead the nearest off-topic example or small talk by
+    meaning_agreement: float = 5.0  # points added to it when word evidence ranks the same story first
     meaning_smalltalk: float = 60.0  # similarity at which a small-talk class wins by meaning
     smalltalk_sure: float = 86.0  # small-talk likeness that wins over a request for a story ("cool story")
 
@@ -111,11 +114,11 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     7     small talk by its words ("haha nice")                      small talk
     8     a short follow-up², a story being discussed that its own   the story being discussed
           words name (or they name none)
-    9     a short follow-up whose words name no story, nothing       fallback: no guess
-          before it
+    9     a short follow-up with at most one word of its own, none   fallback: no guess
+          naming a story, and nothing before it
     10    a lone ordinary word or a bare number ("beat it", "2018")  fallback
     11    the story being discussed scores ≥ context_floor           the story being discussed
-    12    only topic words³, stories within topic_spread of the best  clarify (several) or the story
+    12    only topic words³, stories scoring topic_share of the best  clarify (several) or the story
                                                                      (one, scoring ≥ topic_alone)
     13    meaning not consulted yet                                  unsure: consult it, decide again
     14    by meaning, a story nearest and clearly ahead              story
@@ -173,14 +176,14 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     if evidence.leans and evidence.short:
         if discussed and (discussed in evidence.named or not evidence.named):
             return story(discussed, "8 follow-up")
-        if not discussed and not evidence.named:
+        if not discussed and not evidence.named and evidence.own_words <= 1:
             return fallback("9 follow-up, nothing before")
     if evidence.ambiguous:
         return fallback("10 ambiguous")
     if discussed and ranked.get(discussed, 0.0) >= p.context_floor:
         return story(discussed, "11 context scores")
     if evidence.topic and best is not None:
-        floor = max(p.topic_floor, best.score - p.topic_spread)
+        floor = max(p.topic_floor, best.score * p.topic_share)
         shared = tuple(c.story_id for c in candidates if c.score >= floor)[: p.topic_choices]
         if len(shared) > 1:
             return Decision(Outcome.CLARIFY, None, best.score, shared, rule="12 topic words")
@@ -190,14 +193,17 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
         return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), unsure=True, rule="13")
     nearest = evidence.meaning[0] if evidence.meaning else None
     stories = [c for c in evidence.meaning if not c.story_id.startswith("\x00")]
+    others = [c for c in evidence.meaning if c.story_id.startswith("\x00")]
+    first = stories[0] if stories else None
+    agreed = first is not None and best is not None and best.story_id == first.story_id
+    lead = first.score + (p.meaning_agreement if agreed else 0.0) if first is not None else 0.0
     if (
-        nearest is not None
-        and stories
-        and nearest is stories[0]
-        and nearest.score >= p.meaning_threshold
-        and (len(stories) < 2 or nearest.score - stories[1].score >= p.meaning_margin)
+        first is not None
+        and lead >= p.meaning_threshold
+        and (len(stories) < 2 or lead - stories[1].score >= p.meaning_margin)
+        and (not others or lead - others[0].score >= p.meaning_offtopic)
     ):
-        return story(nearest.story_id, "14 meaning", nearest.score)
+        return story(first.story_id, "14 meaning", first.score)
     if nearest is not None and nearest.story_id.startswith(SMALLTALK_PREFIX) and nearest.score >= p.meaning_smalltalk:
         intent = nearest.story_id.removeprefix(SMALLTALK_PREFIX)
         return Decision(Outcome.SMALLTALK, None, nearest.score, intent=intent, rule="15 small talk by meaning")

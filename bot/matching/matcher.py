@@ -43,6 +43,7 @@ FOLLOWUP = word_list("followup")
 _LEANING_PHRASES = tuple(cue for cue in FOLLOWUP if " " in cue or not cue.isascii())
 REQUESTS = word_list("requests")
 AMBIGUOUS_WORDS = word_list("ambiguous")
+AMBIGUOUS_MAX_WORDS = 2  # content words beyond which ordinary words are a real question, not a lone word
 SHORTHAND = dict((normalise(k), normalise(v)) for k, _, v in (e.partition("=") for e in word_list("shorthand")))
 AMBIGUOUS_STEMS = frozenset(stem(w) for w in AMBIGUOUS_WORDS)
 # Words of the request phrasings that say "a story" themselves; the rest only frame the request.
@@ -445,6 +446,7 @@ class Matcher:
             leans=leaning,
             short=leaning and len(own) + query.unknown_words // 2 <= config.followup_words,
             named=named,
+            own_words=len(own),
             topic=(
                 query.unknown_words == 0
                 and bool(query.terms)
@@ -470,6 +472,8 @@ class Matcher:
             return False
         if all(c.isdigit() for c in contents):
             return True
+        if len(contents) > AMBIGUOUS_MAX_WORDS:
+            return False
         if any(" " in t and self._names_story(t) for t in terms):
             return False
         ordinary = [c for c in contents if c in AMBIGUOUS_STEMS]

@@ -50,7 +50,7 @@ class Reports:
 @pytest.fixture
 def store(catalog_copy: Path) -> CatalogStore:
     """A live store over a private copy of the shipped catalogue."""
-    return CatalogStore.open(catalog_copy)
+    return CatalogStore.open(catalog_copy, meaning_model="none")  # words only: the test is about reloading
 
 
 @pytest.fixture
