@@ -14,8 +14,7 @@ from tg_support import BOT_USER, MakeOffline, Offline
 
 from bot.config import Settings
 from bot.replies.render import plain
-from bot.telegram.fans import LANG, LAST_STORY
-from bot.telegram.services import App
+from bot.telegram.context import LANG, LAST_STORY, App
 
 GROUP = -100777
 

@@ -30,8 +30,8 @@ from bot.live import CatalogStore
 from bot.ops.logfile import FileSink
 from bot.replies.storyteller import Storyteller
 from bot.telegram.app import build_application, secrets_of
+from bot.telegram.delivery import RetryingRateLimiter
 from bot.telegram.logging_setup import configure_logging
-from bot.telegram.retry import RetryingRateLimiter
 
 pytestmark = pytest.mark.slow
 
@@ -237,8 +237,8 @@ _CHILD = textwrap.dedent(
     from bot.config import PROJECT_ROOT, Secret, Settings
     from bot.live import CatalogStore
     from bot.telegram.app import build_application
-    from bot.telegram.retry import RetryingRateLimiter
-    from bot.telegram.runner import polling_options
+    from bot.telegram.delivery import RetryingRateLimiter
+    from bot.telegram.app import polling_options
 
     token, base_url, state = sys.argv[1:4]
     settings = Settings(
@@ -310,8 +310,8 @@ _WEBHOOK_CHILD = textwrap.dedent(
     from bot.config import PROJECT_ROOT, Secret, Settings
     from bot.live import CatalogStore
     from bot.telegram.app import build_application
-    from bot.telegram.retry import RetryingRateLimiter
-    from bot.telegram.runner import webhook_options
+    from bot.telegram.delivery import RetryingRateLimiter
+    from bot.telegram.app import webhook_options
 
     token, base_url, state, port, url, secret = sys.argv[1:7]
     settings = Settings(

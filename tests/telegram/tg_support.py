@@ -20,9 +20,8 @@ from telegram import Update
 from bot.config import PROJECT_ROOT, Settings
 from bot.ops.exchange import Exchange
 from bot.replies.storyteller import Storyteller
-from bot.telegram import services
-from bot.telegram.runner import polling_options, webhook_options
-from bot.telegram.services import App
+from bot.telegram.app import polling_options, webhook_options
+from bot.telegram.context import App
 
 STORIES = PROJECT_ROOT / "stories"
 LONG_STORY = "pearce-ducks"  # the story the long test catalogue stretches over many messages
@@ -75,7 +74,7 @@ class Offline:
     @property
     def teller(self) -> Storyteller:
         """The storyteller the bot answers with (to compute what a fan should see)."""
-        return services.storyteller_of(self.app.bot_data)
+        return self.app.bot_data.storyteller
 
     async def feed(self, update: dict[str, Any]) -> int:
         """Process one update the way the application would; returns its update_id."""
