@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 BlockedCheck: TypeAlias = Callable[[str], bool]
 Data: TypeAlias = dict[Any, Any]
+T = TypeVar("T")
 
 # Keys of the persisted (JSON) user_data and chat_data.
 LANG = "lang"  # user_data: the language the fan chose with /language
@@ -53,6 +54,17 @@ class Services:
     flood: FloodControl  # per-fan message counts
 
 
+class _Shared(Generic[T]):
+    """A read-only context attribute: the application's service of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, context: StoryContext, owner: type | None = None) -> T:
+        value: T = getattr(context.bot_data, self.name)
+        return value
+
+
 class StoryContext(CallbackContext[ExtBot[Any], Data, Data, Services]):
     """The handlers' context: services, the fan's language and conversation, without string keys."""
 
@@ -71,32 +83,13 @@ class StoryContext(CallbackContext[ExtBot[Any], Data, Data, Services]):
         context._fan_update = update if isinstance(update, Update) else None
         return context
 
-    # --- the services -------------------------------------------------------------------------
+    # --- the services, as typed attributes (each the Services attribute of the same name) ------
 
-    @property
-    def settings(self) -> Settings:
-        """The running settings."""
-        return self.bot_data.settings
-
-    @property
-    def storyteller(self) -> Storyteller:
-        """The core, always reading the current catalogue."""
-        return self.bot_data.storyteller
-
-    @property
-    def sinks(self) -> list[ExchangeSink]:
-        """Where exchanges go."""
-        return self.bot_data.sinks
-
-    @property
-    def flood(self) -> FloodControl:
-        """The per-fan flood control."""
-        return self.bot_data.flood
-
-    @property
-    def redactor(self) -> Redactor:
-        """Scrubs secrets out of text bound for logs."""
-        return self.bot_data.redactor
+    settings = _Shared["Settings"]()
+    storyteller = _Shared["Storyteller"]()  # always reads the current catalogue
+    sinks = _Shared["list[ExchangeSink]"]()  # where exchanges go
+    flood = _Shared["FloodControl"]()  # per-fan message counts
+    redactor = _Shared["Redactor"]()  # scrubs secrets out of text bound for logs
 
     # --- the fan ------------------------------------------------------------------------------
 
