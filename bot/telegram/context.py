@@ -86,10 +86,10 @@ class StoryContext(CallbackContext[ExtBot[Any], Data, Data, Services]):
     # --- the services, as typed attributes (each the Services attribute of the same name) ------
 
     settings = _Shared["Settings"]()
-    storyteller = _Shared["Storyteller"]()  # always reads the current catalogue
-    sinks = _Shared["list[ExchangeSink]"]()  # where exchanges go
-    flood = _Shared["FloodControl"]()  # per-fan message counts
-    redactor = _Shared["Redactor"]()  # scrubs secrets out of text bound for logs
+    storyteller = _Shared["Storyteller"]()
+    sinks = _Shared["list[ExchangeSink]"]()
+    flood = _Shared["FloodControl"]()
+    redactor = _Shared["Redactor"]()
 
     # --- the fan ------------------------------------------------------------------------------
 
