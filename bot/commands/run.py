@@ -46,10 +46,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_BROKEN_CATALOGUE
     # Imported here so that the offline commands never load python-telegram-bot.
-    from bot.telegram.app import secrets_of
+    from bot.telegram.app import build_bot, secrets_of, serve
     from bot.telegram.logging_setup import configure_logging
-    from bot.telegram.runner import run as serve
-    from bot.telegram.wiring import build_bot
 
     configure_logging(settings.log_level, secrets_of(settings))
     app, _ = build_bot(settings, store)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -15,11 +14,11 @@ from pathlib import Path
 from bot.catalog.problems import Problem
 from bot.matching.text import normalise
 from bot.ops.exchange import Exchange
+from bot.ops.periodic import Periodic, Sleep
 from bot.ops.templating import render_fitting
 from bot.replies.html import MESSAGE_LIMIT
 
 Send = Callable[[str], Awaitable[None]]
-Sleep = Callable[[float], Awaitable[None]]
 
 KEEP = 500  # distinct phrasings (and error messages) kept per batch; beyond, only counted
 ERROR_CHARS = 300
@@ -64,7 +63,7 @@ class Digest:
         self._batch = _Batch()
         self._lock = threading.Lock()
         self._last_sent: float | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._sending: Periodic | None = None
 
     def record(self, exchange: Exchange) -> None:
         """Keep a miss or an error for the next digest (thread-safe, never raises)."""
@@ -130,22 +129,18 @@ class Digest:
 
     async def run(self, send: Send, sleep: Sleep = asyncio.sleep) -> None:
         """Flush every `interval` seconds until cancelled."""
-        while True:
-            await sleep(self.interval)
-            await self.flush(send)
+        await Periodic("the digest", self.interval, lambda: self.flush(send), sleep).run()
 
     def start(self, send: Send) -> None:
-        """Run in the current event loop (the Telegram app's post_init)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self.run(send), name="digest")
+        """Send digests from the running event loop (the Telegram app's post_init)."""
+        if self._sending is None:
+            self._sending = Periodic("the digest", self.interval, lambda: self.flush(send))
+        self._sending.start()
 
     async def stop(self, send: Send | None = None) -> None:
         """Stop the loop; with `send`, flush what is left if the flood limit allows."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._sending is not None:
+            await self._sending.stop()
         if send is not None:
             await self.flush(send)
 

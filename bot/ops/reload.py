@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TypeVar
 
 from bot.catalog.problems import Problem
 from bot.live import CatalogStore
+from bot.ops.periodic import Periodic
 
 Signature = tuple[tuple[str, int, int], ...]
 ProblemsCallback = Callable[[list[Problem]], None]
@@ -53,12 +53,11 @@ class Watcher:
         on_reload: ReloadedCallback | None = None,
     ) -> None:
         self.store = store
-        self.interval = interval
         self.settle = settle
         self.on_problems = on_problems
         self.on_reload = on_reload
         self._seen = signature(store.root)
-        self._task: asyncio.Task[None] | None = None
+        self._polling = Periodic("the catalogue watcher", interval, self._poll)
 
     def changed(self) -> bool:
         """Whether the folder differs from what was last loaded (or last tried)."""
@@ -78,28 +77,12 @@ class Watcher:
         return self._report(*self.store.reload())
 
     def start(self) -> None:
-        """Start polling in the running event loop (the Telegram app's post_init)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="catalog-watcher")
+        """Start polling every `interval` seconds in the running event loop (the app's post_init)."""
+        self._polling.start()
 
     async def stop(self) -> None:
         """Stop polling (the Telegram app's post_shutdown)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def run(self) -> None:
-        """Poll every `interval` seconds until cancelled; a failing poll is logged, not fatal."""
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self._poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the catalogue watcher failed; it keeps watching")
+        await self._polling.stop()
 
     async def _poll(self) -> None:
         current = await asyncio.to_thread(signature, self.store.root)

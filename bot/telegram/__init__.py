@@ -1,1 +1,1 @@
-"""The Telegram front end (python-telegram-bot 22): assembly in app.py, thin handlers beside it."""
+"""The Telegram front end (python-telegram-bot 22): built once in app.py, handlers.py beside it."""

@@ -11,17 +11,15 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot.ops.admin import COMMANDS, AdminCommands
 from bot.ops.digest import Send
-from bot.telegram.audience import NEW_MESSAGE
-from bot.telegram.exchanges import record
-from bot.telegram.services import App, Context, Registrar
+from bot.telegram.context import App, Registrar, StoryContext
+from bot.telegram.outbox import record
 
-Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Callback = Callable[[Update, StoryContext], Coroutine[Any, Any, None]]
 
 
 def admin_registrar(admin: AdminCommands) -> Registrar:
@@ -30,7 +28,7 @@ def admin_registrar(admin: AdminCommands) -> Registrar:
     def register(app: App) -> None:
         if not admin.admin_ids:
             return  # no admins: the commands do not exist for anyone
-        only_admins = NEW_MESSAGE & filters.User(user_id=admin.admin_ids)
+        only_admins = filters.User(user_id=admin.admin_ids)
         for name in COMMANDS:
             app.add_handler(CommandHandler(name, _handler(admin, name), filters=only_admins))
 
@@ -38,7 +36,7 @@ def admin_registrar(admin: AdminCommands) -> Registrar:
 
 
 def _handler(admin: AdminCommands, name: str) -> Callback:
-    async def handle(update: Update, context: Context) -> None:
+    async def handle(update: Update, context: StoryContext) -> None:
         """Run the command off the event loop (it may read the log or rebuild the catalogue)."""
         started = time.perf_counter()
         user, chat = update.effective_user, update.effective_chat
@@ -48,12 +46,7 @@ def _handler(admin: AdminCommands, name: str) -> Callback:
         text = await asyncio.to_thread(admin.handle, user.id if user else None, name, args)
         if text is None:
             return  # unreachable behind the admins-only filter; say nothing if it ever happens
-        await context.bot.send_message(
-            chat.id,
-            text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
+        await context.bot.send_message(chat.id, text)
         record(context, update, kind="command", started=started, outcome="admin")
 
     return handle
@@ -63,11 +56,6 @@ def moderator_sender(app: App, chat_id: int) -> Send:
     """The digest's `send`: one HTML message to the moderators' chat (MODERATOR_CHAT_ID)."""
 
     async def send(text: str) -> None:
-        await app.bot.send_message(
-            chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        )
+        await app.bot.send_message(chat_id, text)
 
     return send

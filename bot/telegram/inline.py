@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
-from telegram.constants import ParseMode
 
 from bot.catalog.model import Story
 from bot.matching.decide import Outcome
@@ -13,11 +12,8 @@ from bot.matching.text import detect_lang
 from bot.replies.model import Alternative, Reply
 from bot.replies.render import plain
 from bot.replies.storyteller import Storyteller
-from bot.telegram import services
-from bot.telegram.exchanges import record
-from bot.telegram.fans import menu_lang
-from bot.telegram.send import keyboard
-from bot.telegram.services import Context
+from bot.telegram.context import StoryContext
+from bot.telegram.outbox import keyboard, record
 
 MAX_RESULTS = 10
 MIN_SCORE = 35.0
@@ -54,22 +50,22 @@ def card(teller: Storyteller, story: Story, lang: str) -> InlineQueryResultArtic
         id=story.id,
         title=story.title[lang],
         description=preview(story.text[lang]),
-        input_message_content=InputTextMessageContent(reply.text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(reply.text),
         reply_markup=keyboard(reply),
     )
 
 
-async def answer_inline(update: Update, context: Context) -> None:
+async def answer_inline(update: Update, context: StoryContext) -> None:
     """Answer an inline query with story cards."""
     started = time.perf_counter()
     inline = update.inline_query
     if inline is None:
         return
     query = inline.query.strip()
-    teller = services.storyteller(context)
+    teller = context.storyteller
     # Results depend only on the words, so Telegram may share them between fans; an empty query
     # shows the featured stories in the fan's own language, so that answer is personal.
-    lang = detect_lang(query) if query else menu_lang(update, context)
+    lang = detect_lang(query) if query else context.lang
     chosen = ranked_stories(teller, query)
     cards = [c for c in (card(teller, story, lang) for story, _ in chosen) if c is not None]
     await inline.answer(cards, cache_time=CACHE_SECONDS, is_personal=not query)

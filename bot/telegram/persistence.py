@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS data (
 
 
 class SQLitePersistence(BasePersistence[Data, Data, Data]):
-    """Keeps what fans chose (language, last story) across restarts, in one SQLite file."""
+    """Keeps what fans chose and where they are (language, last story, conversations) across restarts."""
 
     def __init__(
         self,

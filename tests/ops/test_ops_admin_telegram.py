@@ -19,7 +19,7 @@ from bot.ops.blocklist import Blocklist
 from bot.ops.exchange import pseudonym
 from bot.telegram.admin import admin_registrar, moderator_sender
 from bot.telegram.app import build_application
-from bot.telegram.services import App
+from bot.telegram.context import App
 
 TOKEN = "123456:TEST-token"
 BOT = {"id": 123456, "is_bot": True, "first_name": "Storybot", "username": "storybot_test_bot"}

@@ -22,7 +22,7 @@ from bot.config import Secret, Settings
 from bot.live import CatalogStore
 from bot.replies.storyteller import Storyteller
 from bot.telegram.app import build_application
-from bot.telegram.services import App
+from bot.telegram.context import App
 
 
 @pytest.fixture(scope="session")

@@ -7,38 +7,20 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from fakebot import BOT_USERNAME, utf16_len
+from fakebot import BOT_USERNAME
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
-from tg_support import BOT_USER, MakeOffline, Offline
+from tg_support import BOT_USER, GROUP, MakeOffline, Offline, group_text
 
 from bot.config import Settings
 from bot.replies.render import plain
-from bot.telegram.fans import LANG, LAST_STORY
-from bot.telegram.services import App
-
-GROUP = -100777
+from bot.telegram.context import LANG, LAST_STORY, App
 
 
 def button_data(params: dict[str, Any]) -> list[str]:
     """Callback data of every button of a sent message, row by row."""
     rows = (params.get("reply_markup") or {}).get("inline_keyboard", [])
     return [b["callback_data"] for row in rows for b in row]
-
-
-def group_text(offline: Offline, text: str, **kwargs: Any) -> dict[str, Any]:
-    """A supergroup message (entities for any @mention of the bot are added)."""
-    handle = f"@{BOT_USERNAME}"
-    entities = []
-    if handle in text:
-        offset = utf16_len(text[: text.index(handle)])
-        entities.append({"type": "mention", "offset": offset, "length": utf16_len(handle)})
-    if text.startswith("/"):
-        command = text.split()[0]
-        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
-    return offline.updates.make_message(
-        GROUP, text, chat_type="supergroup", user_id=501, entities=entities or None, **kwargs
-    )
 
 
 def bot_message_in_group() -> dict[str, Any]:
@@ -55,7 +37,8 @@ async def test_start_greets_with_featured_story_buttons(offline: Offline) -> Non
     greeting, _ = offline.teller.start("", "en")
     [sent] = offline.request.to("sendMessage")
     assert sent["text"] == greeting.text
-    assert sent["parse_mode"] == "HTML"
+    assert sent["parse_mode"] == "HTML"  # the application's Defaults, with link previews off
+    assert sent["link_preview_options"] == {"is_disabled": True}
     featured = offline.teller.snapshot.catalog.featured()
     assert [f"s:en:{s.id}" for s in featured] == button_data(sent)[: len(featured)]
 

@@ -16,7 +16,7 @@ from tg_support import LONG_STORY, MakeBot, RecordingSink, free_port, polling, w
 from bot.config import Secret, Settings
 from bot.live import CatalogStore
 from bot.replies.storyteller import Storyteller
-from bot.telegram.services import App
+from bot.telegram.context import App
 
 FAN, OTHER_FAN, GROUP = 42, 43, -100555
 DUCKS = "who stopped rowing to let the ducks cross?"

@@ -28,10 +28,11 @@ from tg_support import MakeBot, RecordingSink, free_port, polling, webhook
 from bot.config import PROJECT_ROOT, Secret, Settings
 from bot.live import CatalogStore
 from bot.ops.logfile import FileSink
+from bot.replies.dialogue import Dialogue
 from bot.replies.storyteller import Storyteller
 from bot.telegram.app import build_application, secrets_of
+from bot.telegram.delivery import RetryingRateLimiter
 from bot.telegram.logging_setup import configure_logging
-from bot.telegram.retry import RetryingRateLimiter
 
 pytestmark = pytest.mark.slow
 
@@ -107,8 +108,9 @@ async def test_2000_messages_from_200_fans_each_answered_once_in_order(
 ) -> None:
     fans, total = 200, 200 * PER_FAN
     questions = distinct_questions(teller)
-    replies = {q: teller.answer(q).text for q in questions}
     scripts = {FIRST_FAN + i: script_for(i, questions) for i in range(fans)}
+    # Each fan is one conversation: what the core's Dialogue answers, turn by turn, is what they get.
+    expected = {fan: [reply.text for reply in map(Dialogue(teller).say, script)] for fan, script in scripts.items()}
     rss_before = rss_peak_mb()
     async with polling(make_bot(loud, rate_limiter=limiter())):
         await server.async_wait_polling()
@@ -125,8 +127,8 @@ async def test_2000_messages_from_200_fans_each_answered_once_in_order(
     print(f"; peak RSS +{growth:.0f} MB")
     per_chat = delivered_per_chat(server)
     assert set(per_chat.values()) == {PER_FAN} and len(per_chat) == fans
-    for fan, script in scripts.items():
-        assert server.sent_texts(fan) == [replies[q] for q in script], f"fan {fan}"
+    for fan in scripts:
+        assert server.sent_texts(fan) == expected[fan], f"fan {fan}"
     assert growth < 200, f"peak RSS grew by {growth:.0f} MB"
 
 
@@ -152,10 +154,13 @@ async def test_10_percent_faults_every_message_answered_exactly_once(
     )
     fans = 30
     questions = distinct_questions(teller)
-    replies = {q: teller.answer(q).text for q in questions}
     scripts = {FIRST_FAN + i: script_for(i, questions) for i in range(fans)}
-    founding = teller.story("founding", "en")
-    assert founding is not None
+    # Each fan is one conversation, as the core's Dialogue holds it: the script, a press, one more.
+    dialogues = {fan: Dialogue(teller) for fan in scripts}
+    expected = {fan: [dialogues[fan].say(q).text for q in script] for fan, script in scripts.items()}
+    for fan in scripts:
+        expected[fan].append(dialogues[fan].press("s:en:founding").text)
+    expected[FIRST_FAN].append(dialogues[FIRST_FAN].say(questions[0]).text)
     # Generous retries with short waits: the odds that one reply meets 6 faults in a row are 1e-6.
     bot = make_bot(loud, rate_limiter=limiter(max_retries=5, network_retries=5, backoff=0.05))
     async with polling(bot):
@@ -176,11 +181,8 @@ async def test_10_percent_faults_every_message_answered_exactly_once(
     kinds = Counter(fault.kind for fault in server.faults)
     print(f"\nfaults injected: {dict(kinds)}")
     assert sum(kinds.values()) >= 20 and set(kinds) == {"retry_after", "server_error", "timeout", "drop"}
-    for fan, script in scripts.items():
-        expected = [replies[q] for q in script] + [founding.text]
-        if fan == FIRST_FAN:
-            expected.append(replies[questions[0]])
-        assert server.sent_texts(fan) == expected, f"fan {fan}"
+    for fan in scripts:
+        assert server.sent_texts(fan) == expected[fan], f"fan {fan}"
     answered = Counter(c.params["callback_query_id"] for c in server.calls_to("answerCallbackQuery") if c.ok)
     assert len(answered) == fans and set(answered.values()) == {1}
 
@@ -227,7 +229,7 @@ async def test_stopped_mid_burst_then_restarted_answers_everything(
     assert sum(delivered_per_chat(server).values()) <= total + 5
     assert server.pending_updates == []
     for fan, script in scripts.items():  # and each fan's replies still come in message order
-        assert server.sent_texts(fan) == [teller.answer(q).text for q in script], f"fan {fan}"
+        assert server.sent_texts(fan) == [r.text for r in map(Dialogue(teller).say, script)], f"fan {fan}"
 
 
 _CHILD = textwrap.dedent(
@@ -237,8 +239,8 @@ _CHILD = textwrap.dedent(
     from bot.config import PROJECT_ROOT, Secret, Settings
     from bot.live import CatalogStore
     from bot.telegram.app import build_application
-    from bot.telegram.retry import RetryingRateLimiter
-    from bot.telegram.runner import polling_options
+    from bot.telegram.delivery import RetryingRateLimiter
+    from bot.telegram.app import polling_options
 
     token, base_url, state = sys.argv[1:4]
     settings = Settings(
@@ -310,8 +312,8 @@ _WEBHOOK_CHILD = textwrap.dedent(
     from bot.config import PROJECT_ROOT, Secret, Settings
     from bot.live import CatalogStore
     from bot.telegram.app import build_application
-    from bot.telegram.retry import RetryingRateLimiter
-    from bot.telegram.runner import webhook_options
+    from bot.telegram.delivery import RetryingRateLimiter
+    from bot.telegram.app import webhook_options
 
     token, base_url, state, port, url, secret = sys.argv[1:7]
     settings = Settings(

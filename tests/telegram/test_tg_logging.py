@@ -48,7 +48,7 @@ async def test_a_running_bot_at_debug_never_logs_its_token(
     server: FakeTelegram, make_bot: MakeBot, sink: RecordingSink, log_stream: io.StringIO
 ) -> None:
     app = make_bot()
-    configure_logging("DEBUG", secrets_of(app.bot_data["settings"]), stream=log_stream)
+    configure_logging("DEBUG", secrets_of(app.bot_data.settings), stream=log_stream)
     server.fail_next("sendMessage", "server_error")
     server.block_chat(43)
     async with polling(app):

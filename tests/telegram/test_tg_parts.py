@@ -14,12 +14,11 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.config import Secret, Settings
-from bot.telegram.errors import describe
-from bot.telegram.flood import FloodControl, FloodVerdict
-from bot.telegram.ordering import ChatOrderedProcessor
+from bot.telegram.app import ALLOWED_UPDATES, polling_options, webhook_options
+from bot.telegram.delivery import ChatOrderedProcessor, RetryingRateLimiter
+from bot.telegram.guard import FloodControl, FloodVerdict
+from bot.telegram.handlers import describe
 from bot.telegram.persistence import SQLitePersistence
-from bot.telegram.retry import RetryingRateLimiter
-from bot.telegram.runner import ALLOWED_UPDATES, polling_options, webhook_options
 
 
 class Clock:

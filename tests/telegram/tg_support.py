@@ -13,19 +13,19 @@ from typing import Any
 
 from fakebot import BOT_ID as BOT_ID  # re-exported: the offline double moved to tests/fakebot/offline.py
 from fakebot import BOT_USER as BOT_USER
+from fakebot import BOT_USERNAME, FakeTelegram, OfflineRequest, utf16_len
 from fakebot import ApiCall as ApiCall
-from fakebot import FakeTelegram, OfflineRequest
 from telegram import Update
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.ops.exchange import Exchange
 from bot.replies.storyteller import Storyteller
-from bot.telegram import services
-from bot.telegram.runner import polling_options, webhook_options
-from bot.telegram.services import App
+from bot.telegram.app import polling_options, webhook_options
+from bot.telegram.context import App
 
 STORIES = PROJECT_ROOT / "stories"
 LONG_STORY = "pearce-ducks"  # the story the long test catalogue stretches over many messages
+GROUP = -100777
 
 
 class RecordingSink:
@@ -75,12 +75,27 @@ class Offline:
     @property
     def teller(self) -> Storyteller:
         """The storyteller the bot answers with (to compute what a fan should see)."""
-        return services.storyteller_of(self.app.bot_data)
+        return self.app.bot_data.storyteller
 
     async def feed(self, update: dict[str, Any]) -> int:
         """Process one update the way the application would; returns its update_id."""
         await self.app.process_update(Update.de_json(update, self.app.bot))
         return int(update["update_id"])
+
+
+def group_text(offline: Offline, text: str, user_id: int = 501, **kwargs: Any) -> dict[str, Any]:
+    """A supergroup message (entities for any @mention of the bot are added)."""
+    handle = f"@{BOT_USERNAME}"
+    entities = []
+    if handle in text:
+        offset = utf16_len(text[: text.index(handle)])
+        entities.append({"type": "mention", "offset": offset, "length": utf16_len(handle)})
+    if text.startswith("/"):
+        command = text.split()[0]
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
+    return offline.updates.make_message(
+        GROUP, text, chat_type="supergroup", user_id=user_id, entities=entities or None, **kwargs
+    )
 
 
 MakeOffline = Callable[..., Awaitable[Offline]]
