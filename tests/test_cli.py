@@ -36,7 +36,7 @@ def test_ask_prints_the_story(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "who", "stopped", "rowing", "to", "let", "ducks", "cross"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"> {DUCKS}\n[story pearce-ducks · score ")
-    assert "The Olympic race that paused for ducks" in out
+    assert "The rower who stopped for ducks" in out
     assert "Amsterdam, 1928." in out
     assert "<b>" not in out  # the terminal shows text, not tags
     assert "buttons: " in out
@@ -52,7 +52,7 @@ def test_ask_json_has_every_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0 <= reply["score"] <= 100
     assert all(set(alt) == {"story", "score"} for alt in reply["alternatives"])
     assert "pearce-ducks" not in [alt["story"] for alt in reply["alternatives"]]
-    assert "<b>The Olympic race that paused for ducks</b>" in reply["reply"]
+    assert "<b>The rower who stopped for ducks</b>" in reply["reply"]
     assert reply["buttons"] and all(set(button) == {"label", "data"} for row in reply["buttons"] for button in row)
 
 
@@ -60,7 +60,7 @@ def test_ask_lang_forces_the_language(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["ask", "--json", "--lang", "zh", DUCKS]) == 0
     reply = json.loads(capsys.readouterr().out)
     assert reply["lang"] == "zh"
-    assert "为鸭子暂停的奥运赛艇比赛" in reply["reply"]
+    assert "为鸭子停桨的赛艇手" in reply["reply"]
 
 
 def test_ask_reads_one_question_a_line_from_stdin(
@@ -107,7 +107,7 @@ def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     stories = json.loads(capsys.readouterr().out)
     assert [s["id"] for s in stories] == [path.stem for path in story_files(STORIES)]
     ducks = next(s for s in stories if s["id"] == "pearce-ducks")
-    assert ducks["title"]["zh"] == "为鸭子暂停的奥运赛艇比赛"
+    assert ducks["title"]["zh"] == "为鸭子停桨的赛艇手"
     assert ducks["featured"] is True
     assert ducks["file"] == "pearce-ducks.yaml"
     assert ducks["questions"]["en"] > 0 and ducks["questions"]["zh"] > 0

@@ -54,7 +54,7 @@ def test_storybot_run_answers_logs_reloads_reports_and_stops_on_sigterm(tmp_path
             server.wait_for(lambda: any("pearce-ducks.yaml:3" in m["text"] for m in server.sent_messages(MODERATORS)))
             server.message(4343, "ducks", user_id=4343)
             server.wait_for(lambda: server.sent_messages(4343))
-            assert server.sent_messages(4343)[0]["text"].startswith("<b>The Olympic race")
+            assert server.sent_messages(4343)[0]["text"].startswith("<b>The rower who stopped")
 
             # A valid edit goes live without a restart.
             ducks.write_text(good.replace("title:\n  en: ", "title:\n  en: Freshly edited - ", 1), encoding="utf-8")
