@@ -32,6 +32,7 @@ class Evidence:
     confident: bool = False  # the best passes the threshold, its guard and the off-topic examples
     close_second: bool = False  # ...and the runner-up is within the clarify margin
     likeness: float = 0.0  # how near the question is to one of the best story's phrasings, 0–100
+    sure: bool = False  # confident beyond doubt: nearly a phrasing, or a keyword and no unknown word
     keyword: bool = False  # one of the best story's keywords is in the question
     probing: bool = False  # template or markup syntax, or an emoji flood: never a story
     ambiguous: bool = False  # a lone ordinary word or a bare number: never a confident story
@@ -64,10 +65,11 @@ class Policy:
     topic_share: float = 0.6  # share of the best's score another story needs to be offered with it
     topic_choices: int = 3  # stories offered for bare topic words
     topic_alone: float = 40.0  # score a story needs to be told for bare topic words only it has
-    meaning_threshold: float = 45.0  # similarity (0–100) a story needs by meaning alone
+    meaning_threshold: float = 35.0  # similarity (0–100) a story needs by meaning alone
     meaning_margin: float = 4.0  # points it must lead the next story by
     meaning_offtopic: float = 6.0  # points it must lead the nearest off-topic example or small talk by
     meaning_agreement: float = 5.0  # points added to it when word evidence ranks the same story first
+    meaning_veto: float = 15.0  # points by which off-topic examples must lead a confident story to stop it
     meaning_smalltalk: float = 60.0  # similarity at which a small-talk class wins by meaning
     smalltalk_sure: float = 86.0  # small-talk likeness that wins over a request for a story ("cool story")
 
@@ -162,7 +164,11 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
             if discussed in pair:
                 return story(discussed, "3 close, being discussed")
             return Decision(Outcome.CLARIFY, None, best.score, pair, rule="3 close")
-        return story(best.story_id, "4 confident", min(best.score, evidence.likeness))
+        vetoed = _offtopic_lead(evidence.meaning, best.story_id)
+        if vetoed >= p.meaning_veto:
+            return fallback("4 confident, vetoed by meaning")
+        decision = story(best.story_id, "4 confident", min(best.score, evidence.likeness))
+        return replace(decision, unsure=evidence.meaning is None and not evidence.sure)
     if evidence.smalltalk is not None and evidence.smalltalk_score >= p.smalltalk_sure:
         return smalltalk("5 small talk")
     if evidence.request:
@@ -185,8 +191,13 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     if evidence.topic and best is not None:
         floor = max(p.topic_floor, best.score * p.topic_share)
         shared = tuple(c.story_id for c in candidates if c.score >= floor)[: p.topic_choices]
+        if evidence.meaning is not None:
+            pick = _clear_story(evidence.meaning, p)
+            if pick is not None and pick.story_id in shared:
+                return story(pick.story_id, "12 topic words, one clear by meaning")
         if len(shared) > 1:
-            return Decision(Outcome.CLARIFY, None, best.score, shared, rule="12 topic words")
+            clarify = Decision(Outcome.CLARIFY, None, best.score, shared, rule="12 topic words")
+            return replace(clarify, unsure=evidence.meaning is None)
         if shared and shared[0] == best.story_id and best.score >= p.topic_alone:
             return story(shared[0], "12 topic words of one story")
     if evidence.meaning is None:
@@ -210,6 +221,28 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     if evidence.leans and discussed:
         return story(discussed, "16 leans on context")
     return fallback("17 nothing fits")
+
+
+def _offtopic_lead(meaning: tuple[Candidate, ...] | None, story_id: str) -> float:
+    """By how much the nearest off-topic example beats the story by meaning (negative: it does not)."""
+    if not meaning:
+        return float("-inf")
+    scores = {c.story_id: c.score for c in meaning}
+    return scores.get(OFFTOPIC, 0.0) - scores.get(story_id, 0.0)
+
+
+def _clear_story(meaning: tuple[Candidate, ...], p: Policy) -> Candidate | None:
+    """The story nearest by meaning when it clearly leads the next story and anything off-topic."""
+    stories = [c for c in meaning if not c.story_id.startswith("\x00")]
+    others = [c for c in meaning if c.story_id.startswith("\x00")]
+    if not stories or stories[0].score < p.meaning_threshold:
+        return None
+    first = stories[0]
+    if len(stories) > 1 and first.score - stories[1].score < p.meaning_margin:
+        return None
+    if others and first.score - others[0].score < p.meaning_offtopic:
+        return None
+    return first
 
 
 def _ids(candidates: tuple[Candidate, ...]) -> tuple[str, ...]:

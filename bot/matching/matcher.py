@@ -81,6 +81,7 @@ class MatcherConfig:
     phrase_share: float = 30.0  # word-evidence share below which phrase likeness counts proportionally less
     max_postings: int = 64  # stories kept per very common word (the best ones); bounds work on big catalogues
     rerank: int = 3  # stories re-scored by phrase likeness after the word-evidence pass
+    sure_likeness: float = 90.0  # likeness at which a confident story needs no second opinion by meaning
     followup_words: int = 3  # content words a question leaning on the conversation may have and still be a follow-up
 
 
@@ -426,6 +427,8 @@ class Matcher:
             and (best.share > rejects * config.reject_ratio or self._phrase_outweighs_rejects(best, query))
         )
         second = ranked[1] if len(ranked) > 1 else None
+        likeness = self._likeness(best.cls, query.content) if best is not None else 0.0
+        keyword = best is not None and best.keyword
         small = self._smalltalk_match(query.text)
         leaning = self._leans(query.text, words)
         return Evidence(
@@ -437,8 +440,10 @@ class Matcher:
                 and best is not None
                 and best.score - second.score < config.clarify_margin
             ),
-            likeness=self._likeness(best.cls, query.content) if best is not None else 0.0,
-            keyword=best is not None and best.keyword,
+            likeness=likeness,
+            sure=confident
+            and (likeness >= config.sure_likeness or (best is not None and best.keyword and not query.unknown)),
+            keyword=keyword,
             ambiguous=ambiguous,
             smalltalk=small[0] if small else None,
             smalltalk_score=small[1] if small else 0.0,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 PHRASINGS_PER_STORY = 24  # phrasings (and titles) of a story embedded; bounds the work on a big catalogue
 SENTENCES_PER_STORY = 40  # sentences of its text, both languages
 MIN_SENTENCE = 12  # characters; shorter fragments ("Amsterdam, 1928.") say little
+NEAREST = 3  # a class scores the mean of its nearest examples: one lucky phrasing is not enough
 MAX_QUESTION = 1000  # characters of a question embedded; a long ramble says what it means early
 CACHE_LIMIT = 50_000  # texts whose vectors are kept across reloads (about 100 MB at 512 floats)
 MODELS = ("use-multilingual-v3", "e5-small", "none")  # what MEANING_MODEL may name
@@ -134,12 +135,13 @@ class MeaningIndex:
         if not len(self._labels) or not text.strip():
             return []
         similarities = matrix @ self._embedder.embed([text])[0]
-        best: dict[str, float] = {}
+        nearest: dict[str, list[float]] = {}
         for index in np.argsort(-similarities):
-            label = self._labels[index]
-            if label not in best:
-                best[label] = round(max(0.0, float(similarities[index])) * 100, 1)
-        return [Candidate(label, score) for label, score in best.items()]
+            found = nearest.setdefault(self._labels[index], [])
+            if len(found) < NEAREST:
+                found.append(float(similarities[index]))
+        scores = {label: round(max(0.0, sum(found) / len(found)) * 100, 1) for label, found in nearest.items()}
+        return [Candidate(label, score) for label, score in sorted(scores.items(), key=lambda kv: -kv[1])]
 
 
 def _examples(story: Story) -> list[str]:
