@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped catalogue, copies of it to break, generated catalogues, the fake server."""
+"""Shared fixtures: a temporary data folder for the whole run, the shipped catalogue, copies of it to
+break, generated catalogues, the fake server."""
 
 from __future__ import annotations
 
@@ -20,6 +21,31 @@ from bot.replies.storyteller import Storyteller
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = ROOT / "stories"
 BROKEN_BASE = Path(__file__).resolve().parent / "fixtures" / "broken" / "base"
+CHECKOUT_VAR = ROOT / "var"
+
+
+def tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file below `folder` with its size and modification time (empty when there is none)."""
+    if not folder.is_dir():
+        return {}
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """STORYBOT_DATA_DIR for the whole run (child processes too): everything the bot writes goes to
+    a temporary folder, and the run fails if the checkout's var/ changed."""
+    before = tree(CHECKOUT_VAR)
+    folder = tmp_path_factory.mktemp("storybot-data")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("STORYBOT_DATA_DIR", str(folder))
+    yield folder
+    patch.undo()
+    assert tree(CHECKOUT_VAR) == before, f"the test run wrote into {CHECKOUT_VAR}"
 
 
 @pytest.fixture(scope="session")
