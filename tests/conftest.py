@@ -14,6 +14,7 @@ import pytest
 import yaml
 from fakebot import FakeTelegram
 from talk import Fan
+from written import CHECKOUT_VAR, tree
 
 from bot.live import Snapshot, build_snapshot
 from bot.replies.storyteller import Storyteller
@@ -21,18 +22,6 @@ from bot.replies.storyteller import Storyteller
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = ROOT / "stories"
 BROKEN_BASE = Path(__file__).resolve().parent / "fixtures" / "broken" / "base"
-CHECKOUT_VAR = ROOT / "var"
-
-
-def tree(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file below `folder` with its size and modification time (empty when there is none)."""
-    if not folder.is_dir():
-        return {}
-    return {
-        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture(scope="session", autouse=True)
