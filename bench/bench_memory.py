@@ -36,8 +36,7 @@ def measure(stories: Path, tmp: Path) -> float:
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_BASE_URL": server.base_url,
             "STORIES_DIR": str(stories),
-            "STATE_DB": str(tmp / "state.sqlite3"),
-            "EXCHANGE_LOG": str(tmp / "exchanges.jsonl"),
+            "STORYBOT_DATA_DIR": str(tmp),
             "STORYBOT_LOG_SALT": "bench",
             "LOG_LEVEL": "WARNING",
         }

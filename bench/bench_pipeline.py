@@ -79,7 +79,7 @@ async def pipeline(store: CatalogStore, messages: list[str], state: Path) -> tup
     settings = Settings(
         token=Secret(TOKEN),
         stories_dir=ROOT / "stories",
-        state_db=state / "state.sqlite3",
+        data_dir=state,
         log_salt=Secret("bench-salt"),
         flood_limit=1_000_000,
     )

@@ -7,6 +7,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from bot.config import SettingsError
+
+EXIT_BAD_SETTING = 2
+
 # The order here is the order `storybot --help` lists them in.
 COMMANDS: dict[str, str] = {
     "chat": "talk to the bot in this console, offline",
@@ -14,7 +18,9 @@ COMMANDS: dict[str, str] = {
     "check": "check the catalogue: every problem with its file, line and fix",
     "eval": "measure matching on a labelled file of questions",
     "list": "list the catalogue",
-    "run": "run the Telegram bot (polling, or webhook when WEBHOOK_URL is set)",
+    "run": "run the Telegram bot (--polling, or --webhook; default: webhook when WEBHOOK_URL is set)",
+    "health": "exit 0 when the bot is healthy: the catalogue loads, and in webhook mode /healthz answers",
+    "init": "copy the sample catalogue into a folder, as the start of a brand's own",
     "logs": "show the exchange log, live with --follow",
     "report": "summarise the exchange log: hits, misses grouped, campaigns",
 }
@@ -46,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(words)
     try:
         return int(args.run(args))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_SETTING
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped catalogue, copies of it to break, generated catalogues, the fake server."""
+"""Shared fixtures: a temporary data folder for the whole run, the shipped catalogue, copies of it to
+break, generated catalogues, the fake server."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from fakebot import FakeTelegram
 from talk import Fan
+from written import CHECKOUT_VAR, tree
 
 from bot.live import Snapshot, build_snapshot
 from bot.replies.storyteller import Storyteller
@@ -20,6 +22,19 @@ from bot.replies.storyteller import Storyteller
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = ROOT / "stories"
 BROKEN_BASE = Path(__file__).resolve().parent / "fixtures" / "broken" / "base"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """STORYBOT_DATA_DIR for the whole run (child processes too): everything the bot writes goes to
+    a temporary folder, and the run fails if the checkout's var/ changed."""
+    before = tree(CHECKOUT_VAR)
+    folder = tmp_path_factory.mktemp("storybot-data")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("STORYBOT_DATA_DIR", str(folder))
+    yield folder
+    patch.undo()
+    assert tree(CHECKOUT_VAR) == before, f"the test run wrote into {CHECKOUT_VAR}"
 
 
 @pytest.fixture(scope="session")

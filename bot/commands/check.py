@@ -7,6 +7,7 @@ import json
 import sys
 
 from bot.commands.common import print_problems, settings_for
+from bot.config import CATALOGUE
 from bot.live import build_snapshot
 
 
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the catalogue is clean (warnings allowed), 1 otherwise."""
-    root = settings_for(args).stories_dir
+    root = settings_for(args, *CATALOGUE).stories_dir
     snapshot, problems = build_snapshot(root, confusion=True, thorough=True)
     errors = [p for p in problems if not p.warning]
     if args.json:

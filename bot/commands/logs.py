@@ -12,6 +12,7 @@ from itertools import chain
 from pathlib import Path
 
 from bot.commands.common import settings_for
+from bot.config import DATA
 from bot.ops.exchange import Exchange
 from bot.ops.logread import LogTail, follow, parse_duration, read_records
 from bot.ops.tail import Filter, format_line, select
@@ -39,14 +40,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="from this long ago (30s, 15m, 2h, 7d), rotated files included",
     )
     parser.add_argument("-n", "--lines", type=int, metavar="N", help="only the last N of the past")
-    parser.add_argument("--file", type=Path, metavar="PATH", help="the log (default: $EXCHANGE_LOG)")
+    parser.add_argument(
+        "--file", type=Path, metavar="PATH", help="the log (default: the data folder's exchanges.jsonl)"
+    )
     parser.add_argument("--json", action="store_true", help="the JSON records as they are")
     parser.add_argument("--utc", action="store_true", help="times in UTC, not local time")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the past exchanges that pass the filters, then follow the log if asked."""
-    path: Path = args.file or settings_for(args).exchange_log
+    path: Path = args.file or settings_for(args, *DATA).exchange_log
     wanted = Filter(misses=args.misses, story=args.story)
     since = time.time() - args.since if args.since is not None else None
     limit = args.lines

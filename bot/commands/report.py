@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.commands.common import settings_for
 from bot.commands.logs import duration
+from bot.config import DATA
 from bot.live import build_snapshot
 from bot.matching.matcher import Matcher
 from bot.ops.logread import read_records
@@ -19,14 +20,16 @@ from bot.ops.report_view import render_html, render_json, render_text
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `report`."""
     parser.add_argument("--since", type=duration, metavar="DURATION", help="only this long ago (30s, 15m, 2h, 7d)")
-    parser.add_argument("--file", type=Path, metavar="PATH", help="the log (default: $EXCHANGE_LOG)")
+    parser.add_argument(
+        "--file", type=Path, metavar="PATH", help="the log (default: the data folder's exchanges.jsonl)"
+    )
     parser.add_argument("--html", type=Path, metavar="FILE", help="also write one HTML page here")
     parser.add_argument("--json", action="store_true", help="the figures as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     """Summarise the log (rotated files included) and print or write the report."""
-    settings = settings_for(args)
+    settings = settings_for(args, *DATA)
     path: Path = args.file or settings.exchange_log
     since = time.time() - args.since if args.since is not None else None
     if not path.exists():

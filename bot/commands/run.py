@@ -1,40 +1,40 @@
-"""`storybot run`: the Telegram bot, by long polling (or by webhook when WEBHOOK_URL is set)."""
+"""`storybot run`: the Telegram bot, by long polling or by webhook (--polling / --webhook)."""
 
 from __future__ import annotations
 
 import argparse
-import re
+import logging
 import sys
 
 from bot.catalog.problems import CatalogError
-from bot.commands.common import EXIT_BROKEN_CATALOGUE, print_problems, settings_for
+from bot.commands.common import EXIT_BROKEN_CATALOGUE, WEBHOOK_MODE, add_mode_arguments, bot_settings, print_problems
+from bot.config import Settings, masked_token
 from bot.live import CatalogStore
 
-EXIT_NOT_CONFIGURED = 2
-_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-NO_TOKEN = (
-    "storybot run: TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather in Telegram "
-    "(/newbot) and put it in the environment or .env; `storybot chat` works offline without one."
-)
-NO_SECRET = (
-    "storybot run: WEBHOOK_URL is set but WEBHOOK_SECRET is not. Set WEBHOOK_SECRET to 1-256 "
-    "characters of A-Z, a-z, 0-9, _ or - so only Telegram can post updates to the webhook."
-)
+EXIT_REJECTED = 2
+EXIT_FAILED = 1
+REJECTED = "storybot run: Telegram rejected the token; check TELEGRAM_BOT_TOKEN (from @BotFather)."
+
+log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `run` (everything else comes from the environment)."""
+    add_mode_arguments(parser)
+
+
+def start_line(mode: str, settings: Settings, stories: int) -> str:
+    """What `run` says first, in one line: mode, catalogue, data folder and the bot (masked)."""
+    how = f"webhook {settings.webhook_url} on port {settings.port}" if mode == WEBHOOK_MODE else "long polling"
+    return (
+        f"storybot run: {how} · catalogue {settings.stories_dir} ({stories} stories)"
+        f" · data {settings.data_dir} · bot {masked_token(settings.token)}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the settings and the catalogue, then serve fans until stopped."""
-    settings = settings_for(args)
-    if not settings.token:
-        print(NO_TOKEN, file=sys.stderr)
-        return EXIT_NOT_CONFIGURED
-    if settings.webhook_url and not _SECRET_TOKEN.fullmatch(settings.webhook_secret.get()):
-        print(NO_SECRET, file=sys.stderr)
-        return EXIT_NOT_CONFIGURED
+    mode, settings = bot_settings(args)
     try:
         store = CatalogStore.open(settings.stories_dir, settings.meaning_model)
     except CatalogError as exc:
@@ -46,10 +46,22 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_BROKEN_CATALOGUE
     # Imported here so that the offline commands never load python-telegram-bot.
+    from telegram.error import InvalidToken
+
     from bot.telegram.app import build_bot, secrets_of, serve
     from bot.telegram.logging_setup import configure_logging
 
+    print(start_line(mode, settings, len(store.current().catalog.stories)), file=sys.stderr, flush=True)
     configure_logging(settings.log_level, secrets_of(settings))
-    app, _ = build_bot(settings, store)
-    serve(app, settings)
+    try:
+        app, _ = build_bot(settings, store)
+        serve(app, settings)
+    except InvalidToken:
+        # PTB's message quotes the token itself: say what happened in our words instead.
+        print(REJECTED, file=sys.stderr)
+        return EXIT_REJECTED
+    except Exception:
+        # Through logging, whose filter masks every secret, even inside the traceback.
+        log.exception("storybot run stopped on an error")
+        return EXIT_FAILED
     return 0

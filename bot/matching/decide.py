@@ -64,6 +64,7 @@ class Policy:
     topic_floor: float = 20.0  # score a story needs to be offered for bare topic words
     topic_share: float = 0.6  # share of the best's score another story needs to be offered with it
     topic_choices: int = 3  # stories offered for bare topic words
+    bare_topic_words: int = 2  # up to this many words, topic words alone always get a "did you mean"
     topic_alone: float = 40.0  # score a story needs to be told for bare topic words only it has
     meaning_threshold: float = 35.0  # similarity (0–100) a story needs by meaning alone
     meaning_margin: float = 4.0  # points it must lead the next story by
@@ -191,7 +192,7 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     if evidence.topic and best is not None:
         floor = max(p.topic_floor, best.score * p.topic_share)
         shared = tuple(c.story_id for c in candidates if c.score >= floor)[: p.topic_choices]
-        if evidence.meaning is not None:
+        if evidence.meaning is not None and evidence.own_words > p.bare_topic_words:
             pick = _clear_story(evidence.meaning, p)
             if pick is not None and pick.story_id in shared:
                 return story(pick.story_id, "12 topic words, one clear by meaning")
@@ -199,7 +200,9 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
             clarify = Decision(Outcome.CLARIFY, None, best.score, shared, rule="12 topic words")
             return replace(clarify, unsure=evidence.meaning is None)
         if shared and shared[0] == best.story_id and best.score >= p.topic_alone:
-            return story(shared[0], "12 topic words of one story")
+            if _offtopic_lead(evidence.meaning, best.story_id) >= p.meaning_veto:
+                return fallback("12 topic words of one story, vetoed by meaning")
+            return replace(story(shared[0], "12 topic words of one story"), unsure=evidence.meaning is None)
     if evidence.meaning is None:
         return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), unsure=True, rule="13")
     nearest = evidence.meaning[0] if evidence.meaning else None

@@ -1,4 +1,4 @@
-"""Fans the moderators blocked, by pseudonymous user key, kept in a small JSON file under var/."""
+"""Fans the moderators blocked, by pseudonymous user key, kept in a small JSON file in the data folder."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def blocklist_path(settings: Settings) -> Path:
-    """Where the block list lives: beside the bot's other state, in var/."""
-    return settings.state_db.parent / "blocklist.json"
+    """Where the block list lives: beside the bot's other state, in the data folder."""
+    return settings.data_dir / "blocklist.json"
 
 
 def is_user_key(text: str) -> bool:

@@ -4,8 +4,9 @@ Why a persisted random salt rather than refusing to start or hashing without a k
 hash of a Telegram id can be reversed by hashing every plausible id, and a fresh random salt at
 each start would give the same fan a new key after every restart (the report would count them
 twice and /block would stop working). So when the setting is empty we generate 32 random bytes
-once, keep them in `<log folder>/log_salt` (mode 0600), and warn: keys stay stable while that file
-lives, and set STORYBOT_LOG_SALT to share keys between machines or to survive losing var/.
+once, keep them in `<data folder>/log_salt` (mode 0600), and warn: keys stay stable while that file
+lives, and set STORYBOT_LOG_SALT to share keys between machines or to survive losing the data
+folder (STORYBOT_DATA_DIR).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def salt_file(settings: Settings) -> Path:
-    """Where a generated salt is kept: next to the exchange log."""
-    return settings.exchange_log.parent / SALT_FILE
+    """Where a generated salt is kept: in the data folder, beside the exchange log."""
+    return settings.data_dir / SALT_FILE
 
 
 def load_salt(settings: Settings) -> bytes:

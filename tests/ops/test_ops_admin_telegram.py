@@ -61,7 +61,7 @@ async def bot(tmp_path: Path, catalog_copy: Path) -> AsyncIterator[Bot]:
     settings = Settings(
         token=Secret(TOKEN),
         stories_dir=catalog_copy,
-        state_db=tmp_path / "var" / "state.sqlite3",
+        data_dir=tmp_path / "var",
         log_salt=Secret("test-salt"),
         admin_ids=frozenset({ADMIN}),
     )

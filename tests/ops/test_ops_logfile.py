@@ -179,7 +179,7 @@ def test_stdout_sink_survives_a_closed_stream() -> None:
 
 
 def test_open_sinks_follows_the_settings(tmp_path: Path) -> None:
-    settings = Settings(exchange_log=tmp_path / "var" / "x.jsonl")
+    settings = Settings(data_dir=tmp_path / "var")
     sinks = open_sinks(settings)
     assert [type(s) for s in sinks] == [FileSink]
     close_sinks(sinks)
@@ -189,13 +189,13 @@ def test_open_sinks_follows_the_settings(tmp_path: Path) -> None:
 
 
 def test_configured_salt_is_used_as_is(tmp_path: Path) -> None:
-    settings = Settings(exchange_log=tmp_path / "x.jsonl", log_salt=Secret("s3cret"))
+    settings = Settings(data_dir=tmp_path, log_salt=Secret("s3cret"))
     assert load_salt(settings) == b"s3cret"
     assert not salt_file(settings).exists()
 
 
 def test_missing_salt_is_generated_once_and_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    settings = Settings(exchange_log=tmp_path / "var" / "x.jsonl")
+    settings = Settings(data_dir=tmp_path / "var")
     with caplog.at_level(logging.WARNING, logger="bot.ops.salt"):
         first = load_salt(settings)
     assert "STORYBOT_LOG_SALT is not set" in caplog.text

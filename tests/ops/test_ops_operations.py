@@ -18,8 +18,7 @@ def settings_for(tmp_path: Path, stories: Path, **changes: object) -> Settings:
     """Settings with everything under tmp_path."""
     return Settings(
         stories_dir=stories,
-        exchange_log=tmp_path / "var" / "exchanges.jsonl",
-        state_db=tmp_path / "var" / "state.sqlite3",
+        data_dir=tmp_path / "var",
         **changes,  # type: ignore[arg-type]
     )
 

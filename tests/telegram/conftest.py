@@ -47,11 +47,11 @@ def long_store(tmp_path_factory: pytest.TempPathFactory) -> CatalogStore:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Test settings: the fake's token, state in a temp folder, a known salt."""
+    """Test settings: the fake's token, everything written in a temp folder, a known salt."""
     return Settings(
         token=Secret(TOKEN),
         stories_dir=STORIES,
-        state_db=tmp_path / "state" / "state.sqlite3",
+        data_dir=tmp_path / "state",
         log_salt=Secret("test-salt"),
         flood_limit=50,
         flood_window=10.0,

@@ -18,7 +18,7 @@ from bot.config import PROJECT_ROOT
 from bot.replies.storyteller import Storyteller
 
 DUCKS = "who stopped rowing to let the ducks cross?"
-_OURS = ("TELEGRAM_", "WEBHOOK_", "STORIES_DIR", "STATE_DB", "PORT", "LOG_LEVEL", "EXCHANGE_")
+_OURS = ("TELEGRAM_", "WEBHOOK_", "STORIES_DIR", "STORYBOT_", "PORT", "LOG_LEVEL", "EXCHANGE_")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -103,7 +103,7 @@ def test_sigterm_lets_the_reply_in_flight_arrive(server: FakeTelegram, tmp_path:
         env=clean_env(
             TELEGRAM_BOT_TOKEN=TOKEN,
             TELEGRAM_BASE_URL=server.base_url,
-            STATE_DB=str(tmp_path / "state.sqlite3"),
+            STORYBOT_DATA_DIR=str(tmp_path / "data"),
         ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -244,7 +244,7 @@ _CHILD = textwrap.dedent(
 
     token, base_url, state = sys.argv[1:4]
     settings = Settings(
-        token=Secret(token), stories_dir=PROJECT_ROOT / "stories", state_db=Path(state),
+        token=Secret(token), stories_dir=PROJECT_ROOT / "stories", data_dir=Path(state).parent,
         log_salt=Secret("test-salt"), base_url=base_url, flood_limit=1000,
     )
     store = CatalogStore.open(settings.stories_dir)
@@ -317,7 +317,7 @@ _WEBHOOK_CHILD = textwrap.dedent(
 
     token, base_url, state, port, url, secret = sys.argv[1:7]
     settings = Settings(
-        token=Secret(token), stories_dir=PROJECT_ROOT / "stories", state_db=Path(state),
+        token=Secret(token), stories_dir=PROJECT_ROOT / "stories", data_dir=Path(state).parent,
         log_salt=Secret("test-salt"), base_url=base_url, flood_limit=1000,
         webhook_url=url, webhook_secret=Secret(secret), port=int(port),
     )

@@ -18,13 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_storybot_run_answers_logs_reloads_reports_and_stops_on_sigterm(tmp_path: Path) -> None:
     stories = tmp_path / "stories"
     shutil.copytree(ROOT / "stories", stories)
-    log = tmp_path / "exchanges.jsonl"
+    log = tmp_path / "data" / "exchanges.jsonl"
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "STORIES_DIR": str(stories),
-        "STATE_DB": str(tmp_path / "state.sqlite3"),
-        "EXCHANGE_LOG": str(log),
+        "STORYBOT_DATA_DIR": str(tmp_path / "data"),
         "STORYBOT_LOG_SALT": "test-salt",
         "RELOAD_INTERVAL": "0.2",
         "MODERATOR_CHAT_ID": str(MODERATORS),
