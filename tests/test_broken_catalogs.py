@@ -490,8 +490,55 @@ CASES = [
         "stories/beta.yaml",
         8,
         "questions.en[2]",
-        "is also under alpha.yaml (line 8)",
+        "the same as 'the rower and the geese', apart from case or punctuation, under alpha.yaml (line 8)",
         "the one story it belongs to",
+    ),
+    Case(
+        "story-question-is-small-talk",
+        replace("beta.yaml", "    - can penguins skate\n", "    - Thanks!\n"),
+        "stories/beta.yaml",
+        8,
+        "questions.en[2]",
+        "the question 'Thanks!' is also small talk (smalltalk.yaml:10, thanks.questions.en[1]); "
+        "fans asking it get the small-talk reply, never this story",
+        "remove it from this story",
+    ),
+    Case(
+        "story-question-is-small-talk-in-chinese",
+        replace("beta.yaml", "    - 会滑冰的企鹅\n", "    - 会滑冰的企鹅\n    - 你好！\n"),
+        "stories/beta.yaml",
+        11,
+        "questions.zh[2]",
+        "the question '你好！' is also small talk (smalltalk.yaml:4, greeting.questions.zh[1])",
+        "or from smalltalk.yaml",
+    ),
+    Case(
+        "story-question-is-an-off-topic-example",
+        replace("gamma.yaml", "    - the bakery in a garage\n", "    - Peking duck recipe?\n"),
+        "stories/gamma.yaml",
+        8,
+        "questions.en[2]",
+        "the question 'Peking duck recipe?' is also an off-topic example (offtopic.yaml:2, en[1]); "
+        "fans asking it get no story",
+        "or from offtopic.yaml",
+    ),
+    Case(
+        "off-topic-example-is-small-talk",
+        append("offtopic.yaml", "  - good morning\n"),
+        "stories/offtopic.yaml",
+        6,
+        "zh[2]",
+        "'good morning' is also small talk (smalltalk.yaml:3, greeting.questions.en[3])",
+        "keep it in one of the two files",
+    ),
+    Case(
+        "small-talk-under-two-intents",
+        replace("smalltalk.yaml", "en: [thanks, thank you]", "en: [thanks, thank you, hello]"),
+        "stories/smalltalk.yaml",
+        10,
+        "thanks.questions.en[3]",
+        "'hello' is also under 'greeting' (line 3); fans saying it always get that reply",
+        "the one intent it belongs to",
     ),
     # --- HTML in story text ------------------------------------------------------------------
     Case(
@@ -881,6 +928,37 @@ def test_a_failing_template_is_reported_once(base_copy: Path, capsys: pytest.Cap
     code, output = _check(base_copy, case, capsys)
     assert code == 1
     assert output.count("the template uses `author`") == 1, output
+
+
+def test_a_phrasing_under_two_stories_is_an_error_on_the_file_saved_last(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # beta gets alpha's phrasing in other words' clothes, then alpha is saved last: the marketer is
+    # editing alpha, so that is where the error goes, naming beta; beta gets nothing.
+    replace("beta.yaml", "    - can penguins skate\n", "    - Who stopped rowing, for the geese?\n")(base_copy)
+    later = time.time() + 5
+    os.utime(base_copy / "alpha.yaml", (later, later))
+    code, output = _check(base_copy, Case("", lambda root: None, "", None, None, "", ""), capsys)
+    assert code == 1
+    errors = [line for line in output.splitlines() if ": error:" in line]
+    assert errors == [
+        "stories/alpha.yaml:7: error: questions.en[1]: the question 'who stopped rowing for the geese' is the same "
+        "as 'Who stopped rowing, for the geese?', apart from case or punctuation, under beta.yaml (line 8); the bot "
+        "can give it only one of the two stories. Fix: keep it under the one story it belongs to."
+    ], output
+    assert ": warning:" not in output  # said once, as an error, not again as "almost the same"
+
+
+def test_a_phrasing_twice_in_one_story_is_a_warning(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    replace("beta.yaml", "    - can penguins skate\n", "    - can penguins skate\n    - Can penguins skate?\n")(
+        base_copy
+    )
+    code, output = _check(base_copy, Case("", lambda root: None, "", None, None, "", ""), capsys)
+    assert code == 0, output
+    assert (
+        "stories/beta.yaml:9: warning: questions.en[3]: the question 'Can penguins skate?' is already on line 8 "
+        "of this story. Fix: delete one of them." in output
+    ), output
 
 
 def test_alias_bomb_is_refused_fast_and_small(tmp_path: Path) -> None:
