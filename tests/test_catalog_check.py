@@ -154,3 +154,18 @@ def test_a_template_that_fails_for_every_story_is_reported_once(
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert len(errors) == 1, out
     assert errors[0].startswith("stories/templates/story.zh.html.j2: error: the story '"), errors[0]
+
+
+def test_names_in_the_other_script_are_fine(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    alpha = base_copy / "alpha.yaml"
+    text = alpha.read_text(encoding="utf-8")
+    text = text.replace("  zh: [大雁, 赛艇]", "  zh: [大雁, 赛艇, eBay, Alibaba Cloud, IOC TOP]")
+    text = text.replace(
+        "    他仍然赢得了比赛。\n",
+        "    他仍然赢得了比赛，就像淘宝在2003年赢了eBay，阿里云（Alibaba Cloud）加入了IOC的TOP计划。\n",
+    )
+    text = text.replace("    He still won the race.\n", "    He still won the race, like Jin Yong (金庸) wrote.\n")
+    alpha.write_text(text, encoding="utf-8")
+    assert main(["check", "--stories", str(base_copy)]) == 0
+    out, _ = capsys.readouterr()
+    assert "warning" not in out, out
