@@ -1004,7 +1004,8 @@ def test_a_phrasing_under_two_stories_is_an_error_on_the_file_saved_last(
     replace("beta.yaml", "    - can penguins skate\n", "    - Who stopped rowing, for the geese?\n")(base_copy)
     later = time.time() + 5
     os.utime(base_copy / "alpha.yaml", (later, later))
-    code, output = _check(base_copy, Case("", lambda root: None, "", None, None, "", ""), capsys)
+    code = main(["check", "--stories", str(base_copy)])
+    output = capsys.readouterr().out
     assert code == 1
     errors = [line for line in output.splitlines() if ": error:" in line]
     assert errors == [
@@ -1019,7 +1020,8 @@ def test_a_phrasing_twice_in_one_story_is_a_warning(base_copy: Path, capsys: pyt
     replace("beta.yaml", "    - can penguins skate\n", "    - can penguins skate\n    - Can penguins skate?\n")(
         base_copy
     )
-    code, output = _check(base_copy, Case("", lambda root: None, "", None, None, "", ""), capsys)
+    code = main(["check", "--stories", str(base_copy)])
+    output = capsys.readouterr().out
     assert code == 0, output
     assert (
         "stories/beta.yaml:9: warning: questions.en[3]: the question 'Can penguins skate?' is already on line 8 "

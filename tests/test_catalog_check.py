@@ -26,19 +26,49 @@ def test_the_shipped_catalogue_checks_clean(capsys: pytest.CaptureFixture[str]) 
     assert ": error:" not in err
 
 
-def test_check_json_lists_problems_as_objects(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    alpha = base_copy / "alpha.yaml"
-    text = alpha.read_text(encoding="utf-8")
-    alpha.write_text(text.replace("featured: true", "featured: 2"), encoding="utf-8")
-    assert main(["check", "--json", "--stories", str(base_copy)]) == 1
+def _featured_two(root: Path) -> Path:
+    alpha = root / "alpha.yaml"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("featured: true", "featured: 2"), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("stories", "row"),
+    [
+        (
+            _featured_two,
+            ("alpha.yaml", 28, "featured", "must be true or false", "write 'featured: true' or 'featured: false'"),
+        ),
+        (
+            lambda root: root / "nowhere",
+            (
+                "",
+                0,
+                "",
+                "the stories folder does not exist",
+                "point --stories (or STORIES_DIR) at the folder with the YAML files",
+            ),
+        ),
+    ],
+    ids=["bad-field", "missing-folder"],
+)
+def test_check_json_lists_problems_as_objects(
+    stories: Callable[[Path], Path],
+    row: tuple[str, int, str, str, str],
+    base_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = stories(base_copy)
+    assert main(["check", "--json", "--stories", str(root)]) == 1
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    file, line, field, message, fix = row
     assert rows == [
         {
-            "file": str(base_copy / "alpha.yaml"),
-            "line": 28,
-            "field": "featured",
-            "message": "must be true or false",
-            "fix": "write 'featured: true' or 'featured: false'",
+            "file": str(root / file) if file else str(root),
+            "line": line,
+            "field": field,
+            "message": message,
+            "fix": fix,
             "severity": "error",
         }
     ]
@@ -254,18 +284,3 @@ def test_check_json_gives_editors_every_problem_with_its_place_and_fix(
         ("beta.yaml", 9, "questions.en[3]", "warning"),
     }, rows
     assert next(r for r in rows if r["line"] == 4)["message"].endswith(": 學 會 鵝")
-
-
-def test_check_json_on_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "--json", "--stories", str(tmp_path / "nowhere")]) == 1
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert rows == [
-        {
-            "file": str(tmp_path / "nowhere"),
-            "line": 0,
-            "field": "",
-            "severity": "error",
-            "message": "the stories folder does not exist",
-            "fix": "point --stories (or STORIES_DIR) at the folder with the YAML files",
-        }
-    ]
