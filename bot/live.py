@@ -11,6 +11,8 @@ from bot.catalog.load import load_catalog
 from bot.catalog.model import Catalog, Story
 from bot.catalog.problems import CatalogError, Problem
 from bot.checks.confusion import confusable_phrasings
+from bot.checks.language import language_problems
+from bot.checks.overlap import phrasing_overlaps
 from bot.checks.templates import check_templates
 from bot.matching.matcher import Matcher
 from bot.matching.meaning import DEFAULT_MEANING, MeaningIndex, embedder_named
@@ -53,6 +55,8 @@ def build_snapshot(
     catalog, problems = load_catalog(root)
     if catalog is None:
         return None, problems
+    problems.extend(phrasing_overlaps(catalog))
+    problems.extend(language_problems(catalog))
     renderer = Renderer(catalog)
     problems.extend(check_templates(catalog, renderer, thorough=thorough))
     if confusion:

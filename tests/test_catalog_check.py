@@ -26,19 +26,49 @@ def test_the_shipped_catalogue_checks_clean(capsys: pytest.CaptureFixture[str]) 
     assert ": error:" not in err
 
 
-def test_check_json_lists_problems_as_objects(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    alpha = base_copy / "alpha.yaml"
-    text = alpha.read_text(encoding="utf-8")
-    alpha.write_text(text.replace("featured: true", "featured: 2"), encoding="utf-8")
-    assert main(["check", "--json", "--stories", str(base_copy)]) == 1
+def _featured_two(root: Path) -> Path:
+    alpha = root / "alpha.yaml"
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("featured: true", "featured: 2"), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("stories", "row"),
+    [
+        (
+            _featured_two,
+            ("alpha.yaml", 28, "featured", "must be true or false", "write 'featured: true' or 'featured: false'"),
+        ),
+        (
+            lambda root: root / "nowhere",
+            (
+                "",
+                0,
+                "",
+                "the stories folder does not exist",
+                "point --stories (or STORIES_DIR) at the folder with the YAML files",
+            ),
+        ),
+    ],
+    ids=["bad-field", "missing-folder"],
+)
+def test_check_json_lists_problems_as_objects(
+    stories: Callable[[Path], Path],
+    row: tuple[str, int, str, str, str],
+    base_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = stories(base_copy)
+    assert main(["check", "--json", "--stories", str(root)]) == 1
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    file, line, field, message, fix = row
     assert rows == [
         {
-            "file": str(base_copy / "alpha.yaml"),
-            "line": 28,
-            "field": "featured",
-            "message": "must be true or false",
-            "fix": "write 'featured: true' or 'featured: false'",
+            "file": str(root / file) if file else str(root),
+            "line": line,
+            "field": field,
+            "message": message,
+            "fix": fix,
             "severity": "error",
         }
     ]
@@ -154,3 +184,103 @@ def test_a_template_that_fails_for_every_story_is_reported_once(
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert len(errors) == 1, out
     assert errors[0].startswith("stories/templates/story.zh.html.j2: error: the story '"), errors[0]
+
+
+def test_names_in_the_other_script_are_fine(base_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    alpha = base_copy / "alpha.yaml"
+    text = alpha.read_text(encoding="utf-8")
+    text = text.replace("  zh: [大雁, 赛艇]", "  zh: [大雁, 赛艇, eBay, Alibaba Cloud, IOC TOP]")
+    text = text.replace(
+        "    他仍然赢得了比赛。\n",
+        "    他仍然赢得了比赛，就像淘宝在2003年赢了eBay，阿里云（Alibaba Cloud）加入了IOC的TOP计划。\n",
+    )
+    text = text.replace("    He still won the race.\n", "    He still won the race, like Jin Yong (金庸) wrote.\n")
+    alpha.write_text(text, encoding="utf-8")
+    assert main(["check", "--stories", str(base_copy)]) == 0
+    out, _ = capsys.readouterr()
+    assert "warning" not in out, out
+
+
+def test_check_counts_labelled_questions_per_story(
+    base_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "fans.yaml"
+    labelled.write_text(
+        "- {q: who stopped for the geese, expect: alpha}\n"
+        "- {q: the geese rower, expect: alpha}\n"
+        "- kind: followup\n"
+        "  turns: [{q: 大雁的故事, expect: alpha}, {q: and the penguins?, expect: [beta, gamma]}]\n"
+        "- {q: the flying fish, expect: delta}\n"
+        "- {q: peking duck recipe, expect: null}\n",
+        encoding="utf-8",
+    )
+    assert main(["check", "--stories", str(base_copy), "--labelled", str(labelled)]) == 0  # warnings only
+    out, _ = capsys.readouterr()
+    warnings = [line for line in out.splitlines() if ": warning:" in line]
+    assert warnings == [
+        "fans.yaml:5: warning: expect: 'the flying fish' expects the story 'delta', which is not in the catalogue. "
+        "Fix: use one of: alpha, beta, gamma (or null for no story).",
+        "stories/beta.yaml:1: warning: id: 1 labelled question(s) expect this story (fans.yaml: 1); `storybot eval` "
+        "cannot tell how well fans reach it. Fix: add at least 3 fan questions for it to a labelled file, "
+        'e.g. - {q: "a question a fan would ask", expect: beta}.',
+        "stories/gamma.yaml:1: warning: id: 1 labelled question(s) expect this story (fans.yaml: 1); `storybot eval` "
+        "cannot tell how well fans reach it. Fix: add at least 3 fan questions for it to a labelled file, "
+        'e.g. - {q: "a question a fan would ask", expect: gamma}.',
+    ], out
+
+
+def test_a_labelled_file_the_marketer_names_must_read_cleanly(
+    base_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled = tmp_path / "fans.yaml"
+    labelled.write_text("- {q: who stopped for the geese}\n", encoding="utf-8")
+    assert main(["check", "--stories", str(base_copy), "--labelled", str(labelled)]) == 1
+    out, _ = capsys.readouterr()
+    assert "fans.yaml:1: error: each question needs 'q' and 'expect'" in out, out
+
+
+def test_a_story_added_as_the_guide_says_checks_clean_with_a_coverage_warning(
+    catalog_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # stories/README.md, "Adding a story": copy pearce-ducks.yaml, rename it, change every field.
+    new = catalog_copy / "rowing-geese.yaml"
+    new.write_text(
+        "id: rowing-geese\ntitle:\n  en: The rower who waited for geese\n  zh: 等大雁的赛艇手\n"
+        "questions:\n  en:\n    - who waited for the geese on the river\n    - the geese and the rower\n"
+        "  zh:\n    - 谁在河上等大雁\nkeywords:\n  en: [geese, goose]\n  zh: [大雁]\n"
+        "text:\n  en: |\n    <b>A river.</b> A rower waited for a family of geese.\n"
+        "  zh: |\n    <b>一条河。</b>一位赛艇手等一群大雁过河。\n"
+        "related: [pearce-ducks]\nsources:\n  - title: The Rowing Gazette\n    url: https://example.com/geese\n",
+        encoding="utf-8",
+    )
+    data = Path(__file__).resolve().parent / "data"
+    labelled = [arg for path in sorted(data.glob("questions_*.yaml")) for arg in ("--labelled", str(path))]
+    assert main(["check", "--stories", str(catalog_copy), *labelled]) == 0
+    out, _ = capsys.readouterr()
+    assert "stories/rowing-geese.yaml:1: warning: id: 0 labelled question(s) expect this story" in out, out
+    assert re.search(r"✓ [0-9]+ stories OK", out), out
+
+
+def test_check_json_gives_editors_every_problem_with_its_place_and_fix(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beta = base_copy / "beta.yaml"
+    text = beta.read_text(encoding="utf-8")
+    text = text.replace("    - can penguins skate\n", "    - Thanks!\n    - the skating penguins\n")
+    text = text.replace("  zh: 学会滑冰的企鹅", "  zh: 學會滑冰的企鵝")
+    beta.write_text(text, encoding="utf-8")
+    assert main(["check", "--json", "--stories", str(base_copy)]) == 1
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]  # every line is one JSON object, nothing else
+    assert err == ""
+    for row in rows:
+        assert set(row) == {"file", "line", "field", "severity", "message", "fix"}, row
+        assert isinstance(row["line"], int) and row["severity"] in ("error", "warning")
+        assert row["message"] and row["fix"]
+    found = {(Path(r["file"]).name, r["line"], r["field"], r["severity"]) for r in rows}
+    assert found == {
+        ("beta.yaml", 4, "title.zh", "error"),
+        ("beta.yaml", 8, "questions.en[2]", "error"),
+        ("beta.yaml", 9, "questions.en[3]", "warning"),
+    }, rows
+    assert next(r for r in rows if r["line"] == 4)["message"].endswith(": 學 會 鵝")

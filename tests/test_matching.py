@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.evaluate import evaluate, load_labelled, questions
 from bot.live import Snapshot, build_snapshot
 from bot.matching.matcher import Matcher, MatcherConfig
@@ -56,7 +57,21 @@ def test_dev_sample_floor(teller: Storyteller) -> None:
     assert result.accuracy >= 0.9 and result.in_scope_accuracy >= 0.9 and result.off_topic_accuracy >= 0.95
 
 
-def test_labelled_sets_are_large_distinct_and_cover_every_story(teller: Storyteller) -> None:
+# The stories the labelled sets were written for. A story added later is not a failure here:
+# `storybot check` warns that no labelled question expects it (bot/checks/coverage.py).
+LABELLED_STORIES = {
+    "alibaba-today",
+    "ebay-2003",
+    "founding",
+    "greatness-of-small",
+    "jin-yong-nicknames",
+    "kenya-ice-hockey",
+    "olympic-partnership",
+    "pearce-ducks",
+}
+
+
+def test_labelled_sets_are_large_distinct_and_cover_the_shipped_stories(teller: Storyteller) -> None:
     tune = questions(load_labelled(DATA / "questions_tune.yaml")[0])
     holdout = questions(load_labelled(DATA / "questions_holdout.yaml")[0])
     fresh = questions(load_labelled(DATA / "questions_fresh.yaml")[0])
@@ -67,9 +82,18 @@ def test_labelled_sets_are_large_distinct_and_cover_every_story(teller: Storytel
     assert all(not a & b for n, a in enumerate(sets) for b in sets[n + 1 :])
     ids = set(teller.snapshot.catalog.stories)
     for items in (tune, holdout):
-        assert {i.expect for i in items if i.expect} == ids
+        labelled = {i.expect for i in items if isinstance(i.expect, str)}
+        assert labelled >= LABELLED_STORIES, LABELLED_STORIES - labelled
+        assert labelled <= ids, labelled - ids  # a label names a story the catalogue has
         assert any(i.expect is None for i in items)
         assert any(any("\u4e00" <= ch <= "\u9fff" for ch in i.question) for i in items)
+
+
+def test_check_counts_labelled_questions_per_story_without_failing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0  # the shipped sets beside the stories are found by themselves
+    out, _ = capsys.readouterr()
+    thin = {line.split("/")[1].split(".yaml")[0] for line in out.splitlines() if "expect this story" in line}
+    assert not thin & LABELLED_STORIES, out  # a new story may be thin; the shipped ones are measured
 
 
 @pytest.mark.parametrize(

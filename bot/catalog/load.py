@@ -19,7 +19,7 @@ from bot.catalog.model import (
 )
 from bot.catalog.problems import Problem
 from bot.catalog.reader import LANG_NAMES, Reader, kind_of, nested_lines, read_sources, read_yaml
-from bot.catalog.safe_yaml import LocDict
+from bot.catalog.safe_yaml import LocDict, LocList
 
 
 def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
@@ -147,23 +147,29 @@ def load_smalltalk(path: Path) -> tuple[dict[str, SmallTalk], list[Problem]]:
         reader.unknown_fields(body, SMALLTALK_FIELDS, f"{intent}.")
         questions = reader.per_lang(body, "questions", as_list=True, where=f"{intent}.")
         reply = reader.per_lang(body, "reply", as_list=False, where=f"{intent}.")
-        intents[intent] = SmallTalk(intent, questions, reply, line)
+        intents[intent] = SmallTalk(intent, questions, reply, line, nested_lines(body))
     return intents, reader.problems
 
 
-def load_offtopic(path: Path) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
-    """Read the examples of questions no story should answer."""
+def load_offtopic(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, int], list[Problem]]:
+    """Read the examples of questions no story should answer, with the line of each ('en[1]')."""
     reader = Reader(path)
     data = _optional_mapping(path, reader, "must give a list per language", "write 'en:' and 'zh:' lists")
     if data is None:
-        return {}, reader.problems
+        return {}, {}, reader.problems
     reader.unknown_fields(data, LANGS)
     result = {
         lang: reader.text_list(data[lang], reader.line_of(data, lang), lang, allow_empty=True)
         for lang in LANGS
         if lang in data
     }
-    return result, reader.problems
+    lines = {
+        f"{lang}[{index + 1}]": line
+        for lang in result
+        if isinstance(data[lang], LocList)
+        for index, line in enumerate(data[lang].lines)
+    }
+    return result, lines, reader.problems
 
 
 def load_ui(path: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
@@ -270,19 +276,19 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
         stories[story.id] = story
     smalltalk, found = load_smalltalk(root / "smalltalk.yaml")
     problems.extend(found)
-    offtopic, found = load_offtopic(root / "offtopic.yaml")
+    offtopic, offtopic_lines, found = load_offtopic(root / "offtopic.yaml")
     problems.extend(found)
     ui, found = load_ui(root / "ui.yaml")
     problems.extend(found)
     problems.extend(_cross_checks(stories, unusable))
     if any(not p.warning for p in problems):
         return None, problems
-    return Catalog(root=root, stories=stories, smalltalk=smalltalk, offtopic=offtopic, ui=ui), problems
+    catalog = Catalog(root, stories, smalltalk, offtopic, ui, offtopic_lines)
+    return catalog, problems
 
 
 def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem]:
     problems: list[Problem] = []
-    seen: dict[str, tuple[Story, str, int]] = {}  # a question's words → where it first appears
     for story in stories.values():
         for index, other in enumerate(story.related):
             if other in unusable:
@@ -305,26 +311,6 @@ def _cross_checks(stories: dict[str, Story], unusable: set[str]) -> list[Problem
                         f"related[{index + 1}]",
                         "a story cannot be related to itself",
                         "remove it",
-                    )
-                )
-        for lang, phrasings in story.questions.items():
-            for index, phrasing in enumerate(phrasings):
-                key = " ".join(phrasing.casefold().split())
-                if key not in seen:
-                    seen[key] = (story, lang, index)
-                    continue
-                first, first_lang, first_index = seen[key]
-                if first.id == story.id:
-                    continue
-                fld = f"questions.{lang}[{index + 1}]"
-                first_line = first.lines.get(f"questions.{first_lang}[{first_index + 1}]", 1)
-                problems.append(
-                    Problem(
-                        story.path,
-                        story.lines.get(fld, story.lines.get("questions", 1)),
-                        fld,
-                        f"the question '{phrasing}' is also under {first.path.name} (line {first_line})",
-                        "keep it under the one story it belongs to",
                     )
                 )
     featured = [story for story in stories.values() if story.featured]

@@ -65,6 +65,7 @@ class SmallTalk:
     questions: dict[str, tuple[str, ...]]
     reply: dict[str, str]
     line: int = 0
+    lines: dict[str, int] = field(default_factory=dict)  # 'questions.en[1]' → its line
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Catalog:
     smalltalk: dict[str, SmallTalk] = field(default_factory=dict)
     offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ui: dict[str, dict[str, str]] = field(default_factory=dict)
+    offtopic_lines: dict[str, int] = field(default_factory=dict)  # 'en[1]' → its line in offtopic.yaml
 
     @property
     def templates_dir(self) -> Path:

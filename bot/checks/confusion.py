@@ -20,16 +20,19 @@ MOST_WARNINGS = 50
 def confusable_phrasings(catalog: Catalog) -> list[Problem]:
     """Warn where two stories have phrasings so alike that fans will get either."""
     entries: list[tuple[Story, str, str]] = []
+    said: list[str] = []  # each phrasing as the bot reads it: the same twice is an error elsewhere
     for story in catalog.stories.values():
         for lang, phrasings in story.questions.items():
             for index, phrasing in enumerate(phrasings):
-                content = " ".join(content_words(normalise(phrasing))) or normalise(phrasing)
+                normalised = normalise(phrasing)
+                content = " ".join(content_words(normalised)) or normalised
                 entries.append((story, f"questions.{lang}[{index + 1}]", content))
+                said.append(normalised)
     problems: list[Problem] = []
     more = 0
     for i, j in sorted(_candidate_pairs([e[2] for e in entries])):
         (a, fa, ta), (b, fb, tb) = entries[i], entries[j]
-        if a.id == b.id or fuzz.token_sort_ratio(ta, tb, score_cutoff=CONFUSION_SCORE) == 0:
+        if a.id == b.id or said[i] == said[j] or fuzz.token_sort_ratio(ta, tb, score_cutoff=CONFUSION_SCORE) == 0:
             continue
         if len(problems) >= MOST_WARNINGS:
             more += 1

@@ -12,13 +12,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
-from jinja2.exceptions import SecurityError
+from jinja2 import TemplateNotFound, TemplateSyntaxError
 from markupsafe import Markup
 
 from bot.catalog.model import LANGS, Catalog, Story
 from bot.catalog.problems import Problem
 from bot.catalog.safe_yaml import UTF8_FIX, undecodable_line
+from bot.checks.story_text import story_text_problems
+from bot.checks.template_wording import render_failure
 from bot.replies.html import (
     MESSAGE_LIMIT,
     has_text,
@@ -35,7 +36,6 @@ RENDER_CHARS = 200_000
 BUTTON_LABEL_LIMIT = 64
 SAMPLE_STORIES = 8
 LONG_TEXT = 3000
-STORY_TEXT_LIMIT = 40_000  # about ten messages: past that, fans stop pressing "Continue"
 CHECK_EVERY = 256  # traced lines between two looks at the render budget
 
 
@@ -116,7 +116,7 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
                 )
                 broken.add(file)
     for story in catalog.stories.values():
-        problems.extend(_story_text_problems(story))
+        problems.extend(story_text_problems(story))
     if problems:
         return problems
     # A template that failed once fails for every story: say so once, and do not wait again.
@@ -164,47 +164,6 @@ def check_templates(catalog: Catalog, renderer: Renderer, *, thorough: bool = Tr
             else:
                 if _html_checks(problems, tdir / file, html, f"{name} ({lang})", split=False):
                     failed.add(tdir / file)
-    return problems
-
-
-def _story_text_problems(story: Story) -> list[Problem]:
-    problems: list[Problem] = []
-    for lang, text in story.text.items():
-        line = story.lines.get(f"text.{lang}", 1)
-        if len(text) > STORY_TEXT_LIMIT:
-            problems.append(
-                Problem(
-                    story.path,
-                    line,
-                    f"text.{lang}",
-                    f"the text is {len(text):,} characters; a story can be at most {STORY_TEXT_LIMIT:,} "
-                    f"(about {STORY_TEXT_LIMIT // MESSAGE_LIMIT} messages)",
-                    "shorten it, or tell it as two stories that point to each other under 'related'",
-                )
-            )
-            continue
-        found = html_problems(text)
-        for message in found:
-            problems.append(
-                Problem(
-                    story.path,
-                    line,
-                    f"text.{lang}",
-                    message,
-                    "use only Telegram's tags (b, i, u, s, a href, code, pre, blockquote) and close each one",
-                )
-            )
-        if not found and needs_hard_cut(text, MESSAGE_LIMIT):
-            problems.append(
-                Problem(
-                    story.path,
-                    line,
-                    f"text.{lang}",
-                    f"the text has a passage too long to split into messages of {MESSAGE_LIMIT} "
-                    "characters (no space, line break or full stop to cut at)",
-                    "add spaces, full stops or paragraph breaks (blank lines) to the text",
-                )
-            )
     return problems
 
 
@@ -362,7 +321,7 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
         )
         return None
     except Exception as exc:  # whatever a marketer's template does, the checker reports it and goes on
-        message, fix = _render_failure(exc)
+        message, fix = render_failure(exc)
         problems.append(Problem(file, _template_line(exc, file), "", f"rendering the {what} reply {message}", fix))
         return None
     finally:
@@ -379,31 +338,6 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
         )
         return None
     return html
-
-
-_COMPUTE_FIX = "write the text out instead of computing it (no huge repeats, ranges, powers or widths)"
-_VARIABLES_FIX = "use only the variables listed at the top of the template, and their fields"
-
-
-def _render_failure(exc: Exception) -> tuple[str, str]:
-    """What went wrong while rendering, worded for the marketer, and the fix."""
-    detail = (exc.message if isinstance(exc, TemplateError) and exc.message else str(exc)).rstrip(".")
-    if isinstance(exc, TemplateFileProblem):
-        return f"failed: {detail}", exc.fix
-    if isinstance(exc, TemplateNotFound):
-        return (
-            f"failed: it includes the template '{exc.name}', which does not exist",
-            "include or extend only files in stories/templates/, by their full name ('story.en.html.j2')",
-        )
-    if isinstance(exc, SecurityError):
-        if "unsafe" in detail:
-            return f"was stopped: {detail}", f"{_VARIABLES_FIX} (names starting with _ are not allowed)"
-        return f"was stopped: {detail}", _COMPUTE_FIX
-    if isinstance(exc, UndefinedError):
-        return f"failed: {detail}", _VARIABLES_FIX
-    if isinstance(exc, OverflowError | MemoryError):
-        return f"was stopped: {detail}", _COMPUTE_FIX
-    return f"failed: {detail}", "check the expression on that line: {{ }} shows a variable, or a filter of one"
 
 
 def _syntax_fix(message: str) -> str:

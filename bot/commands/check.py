@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from bot.checks.coverage import default_labelled, labelled_coverage
 from bot.commands.common import print_problems, settings_for
 from bot.config import CATALOGUE
 from bot.live import build_snapshot
@@ -13,13 +15,28 @@ from bot.live import build_snapshot
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `check`."""
-    parser.add_argument("--json", action="store_true", help="problems as JSON lines")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="problems as JSON lines: file, line, field, severity, message, fix",
+    )
+    parser.add_argument(
+        "--labelled",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="labelled questions (as for `storybot eval`) whose coverage of each story to report; "
+        "may be repeated (default: tests/data/questions_*.yaml and conversations_*.yaml beside the stories)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the catalogue is clean (warnings allowed), 1 otherwise."""
     root = settings_for(args, *CATALOGUE).stories_dir
     snapshot, problems = build_snapshot(root, confusion=True, thorough=True)
+    if snapshot is not None:
+        chosen = args.labelled or []
+        problems.extend(labelled_coverage(snapshot.catalog, chosen or default_labelled(root), chosen=bool(chosen)))
     errors = [p for p in problems if not p.warning]
     if args.json:
         for problem in problems:

@@ -12,6 +12,7 @@ from bot.matching.words import word_list
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u00ad]")
 _CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # the CJK ideograph blocks, written once
 _CJK = re.compile(f"[{_CJK_CHARS}]")
+CJK_CHAR = _CJK  # one Chinese character: what the catalogue checks count
 # Emoji are words too (a fan may send 🦆); a flag is a pair of regional indicators (🇰🇪).
 _EMOJI = "\U0001f1e6-\U0001f1ff\U0001f300-\U0001faff\u2600-\u27bf"
 _EMOJI_CHAR = re.compile(f"[{_EMOJI}]")
