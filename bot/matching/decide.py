@@ -68,9 +68,9 @@ class Policy:
     topic_alone: float = 40.0  # score a story needs to be told for bare topic words only it has
     meaning_threshold: float = 35.0  # similarity (0–100) a story needs by meaning alone
     meaning_margin: float = 4.0  # points it must lead the next story by
-    meaning_offtopic: float = 6.0  # points it must lead the nearest off-topic example or small talk by
+    meaning_offtopic: float = 10.0  # points it must lead the nearest off-topic example or small talk by
     meaning_agreement: float = 5.0  # points added to it when word evidence ranks the same story first
-    meaning_veto: float = 15.0  # points by which off-topic examples must lead a confident story to stop it
+    meaning_veto: float = 8.0  # points by which off-topic examples must lead a confident story to stop it
     meaning_smalltalk: float = 60.0  # similarity at which a small-talk class wins by meaning
     smalltalk_sure: float = 86.0  # small-talk likeness that wins over a request for a story ("cool story")
 
@@ -201,6 +201,10 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
             return replace(clarify, unsure=evidence.meaning is None)
         if shared and shared[0] == best.story_id and best.score >= p.topic_alone:
             if _offtopic_lead(evidence.meaning, best.story_id) >= p.meaning_veto:
+                # Off-topic by meaning: no confident story, but bare topic words still offer a choice.
+                offered = tuple(c.story_id for c in candidates if c.score >= p.topic_floor)[: p.topic_choices]
+                if len(offered) > 1 and evidence.own_words <= p.bare_topic_words:
+                    return Decision(Outcome.CLARIFY, None, best.score, offered, rule="12 topic words, doubted")
                 return fallback("12 topic words of one story, vetoed by meaning")
             return replace(story(shared[0], "12 topic words of one story"), unsure=evidence.meaning is None)
     if evidence.meaning is None:

@@ -3,9 +3,9 @@ meaning, from a sentence-embedding model. Consulted only when the words are unsu
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.catalog.model import Catalog, Story
@@ -14,9 +14,7 @@ from bot.matching.decide import OFFTOPIC, SMALLTALK_PREFIX, Candidate
 if TYPE_CHECKING:
     import numpy as np
 
-PHRASINGS_PER_STORY = 24  # phrasings (and titles) of a story embedded; bounds the work on a big catalogue
-SENTENCES_PER_STORY = 40  # sentences of its text, both languages
-MIN_SENTENCE = 12  # characters; shorter fragments ("Amsterdam, 1928.") say little
+PHRASINGS_PER_STORY = 80  # phrasings (and titles) of a story embedded; bounds the work on a big catalogue
 NEAREST = 3  # a class scores the mean of its nearest examples: one lucky phrasing is not enough
 MAX_QUESTION = 1000  # characters of a question embedded; a long ramble says what it means early
 CACHE_LIMIT = 50_000  # texts whose vectors are kept across reloads (about 100 MB at 512 floats)
@@ -145,19 +143,10 @@ class MeaningIndex:
 
 
 def _examples(story: Story) -> list[str]:
-    """A story's title, phrasings and the sentences of its text: paraphrases describe what happens."""
-    phrasings = [q for qs in story.questions.values() for q in qs]
-    sentences = [s for text in story.text.values() for s in _sentences(text)]
-    return [*story.title.values(), *phrasings][:PHRASINGS_PER_STORY] + sentences[:SENTENCES_PER_STORY]
-
-
-_TAG = re.compile(r"<[^>]+>")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
-
-
-def _sentences(html: str) -> list[str]:
-    plain = _TAG.sub("", html)
-    return [s.strip() for s in _SENTENCE_END.split(plain) if len(s.strip()) >= MIN_SENTENCE]
+    """A story's titles and phrasings."""
+    # Both languages alike, in turn: a cut must not leave one language out.
+    phrasings = [q for pair in zip_longest(*story.questions.values()) for q in pair if q is not None]
+    return [*story.title.values(), *phrasings][:PHRASINGS_PER_STORY]
 
 
 _vectors: dict[tuple[int, str], Any] = {}
