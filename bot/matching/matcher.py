@@ -486,7 +486,8 @@ class Matcher:
 
     def _named(self, own: list[str], terms: dict[str, float]) -> tuple[str, ...]:
         """Stories that the question's own words (not those leaning on the conversation) belong to."""
-        keep = {t for t in terms if t in own or " " in t or is_cjk_run(t)}
+        # Ordinary words ("win", "end") name no story here: "did they win?" leans on the one discussed.
+        keep = {t for t in terms if (t in own and t not in AMBIGUOUS_STEMS) or " " in t or is_cjk_run(t)}
         named = {self._classes[c] for t in keep for c, _ in self._postings[t] if c < self._story_count}
         return tuple(sorted(named))
 
