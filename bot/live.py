@@ -88,6 +88,16 @@ class CatalogStore:
             raise CatalogError(problems)
         return cls(root, snapshot, meaning_model)
 
+    def warm(self) -> threading.Thread | None:
+        """Load the semantic stage's model and embed the catalogue in a background thread, so the
+        first unsure question does not wait for it (a reload re-embeds only what changed)."""
+        meaning = self._snapshot.matcher.meaning
+        if meaning is None:
+            return None
+        thread = threading.Thread(target=meaning.ready, name="meaning-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def current(self) -> Snapshot:
         """The snapshot to answer with (a plain attribute read: no lock on the hot path)."""
         return self._snapshot

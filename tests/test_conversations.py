@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from talk import Fan
 
+from bot.live import CatalogStore
+from bot.matching.meaning import MeaningIndex
 from bot.replies.conversation import Conversation
 from bot.replies.model import Outcome
 from bot.replies.storyteller import Storyteller
 
 STORY_COUNT = 8
+STORIES = Path(__file__).resolve().parent.parent / "stories"
 
 
 def told(reply: object) -> str | None:
@@ -162,3 +166,14 @@ def test_storybot_ask_json_keeps_each_conversation_apart() -> None:
         (None, None),
     ]
     assert replies[3]["outcome"] == "smalltalk"
+
+
+def test_the_store_warms_the_semantic_stage_in_the_background() -> None:
+    store = CatalogStore.open(STORIES)
+    thread = store.warm()
+    assert thread is not None
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    meaning = store.current().matcher.meaning
+    assert isinstance(meaning, MeaningIndex) and meaning.is_ready()
+    assert CatalogStore.open(STORIES, meaning_model="none").warm() is None

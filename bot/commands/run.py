@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BROKEN_CATALOGUE
+    store.warm()  # the semantic stage loads in the background while the bot connects
     # Imported here so that the offline commands never load python-telegram-bot.
     from telegram.error import InvalidToken
 

@@ -92,6 +92,10 @@ class Meaning(Protocol):
         """Classes best first, similarity 0–100."""
         ...
 
+    def ready(self) -> object:
+        """Do the slow preparation now (load the model, embed the examples)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Scored:

@@ -123,6 +123,10 @@ class MeaningIndex:
                 self._matrix = _embed_cached(self._embedder, texts)
             return self._matrix
 
+    def is_ready(self) -> bool:
+        """Whether the examples are embedded."""
+        return self._matrix is not None
+
     def rank(self, question: str) -> list[Candidate]:
         """Classes by their nearest example to the question, best first (similarity 0–100)."""
         import numpy as np
