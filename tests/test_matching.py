@@ -180,3 +180,18 @@ def test_a_question_nearly_a_story_s_phrasing_beats_shared_off_topic_words(
 )
 def test_the_stemmer_joins_forms_of_a_word(word: str, stemmed: str) -> None:
     assert stem(word) == stemmed
+
+
+CONVERSATIONS = sorted(DATA.glob("conversations_*.yaml"))
+
+
+@pytest.mark.parametrize("path", CONVERSATIONS, ids=lambda p: p.name)
+def test_conversation_floor_overall_and_per_kind(teller: Storyteller, path: Path) -> None:
+    talks, problems = load_labelled(path)
+    assert not problems and sum(len(t.turns) for t in talks) >= 100
+    result = evaluate(teller, talks)
+    misses = "\n".join(
+        f"[{m.kind}] {' → '.join((*m.before, m.question))!r}: expected {m.expect}, got {m.got}" for m in result.misses
+    )
+    assert result.accuracy >= 0.90, misses
+    assert all(tally.accuracy >= 0.85 for tally in result.kinds.values()), (result.kinds, misses)
