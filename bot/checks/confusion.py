@@ -9,7 +9,7 @@ from rapidfuzz import fuzz
 
 from bot.catalog.model import Catalog, Story
 from bot.catalog.problems import Problem
-from bot.matching.text import cjk_bigrams, content_words, is_cjk_run, normalise
+from bot.matching.text import normalise, terms
 
 CONFUSION_SCORE = 92.0
 BLOCKING_TOKENS = 2  # near-identical phrasings share at least one of each other's two rarest words
@@ -25,7 +25,7 @@ def confusable_phrasings(catalog: Catalog) -> list[Problem]:
         for lang, phrasings in story.questions.items():
             for index, phrasing in enumerate(phrasings):
                 normalised = normalise(phrasing)
-                content = " ".join(content_words(normalised)) or normalised
+                content = " ".join(terms(phrasing)) or normalised
                 entries.append((story, f"questions.{lang}[{index + 1}]", content))
                 said.append(normalised)
     problems: list[Problem] = []
@@ -74,9 +74,4 @@ def _candidate_pairs(texts: list[str]) -> set[tuple[int, int]]:
 
 
 def _tokens(text: str) -> set[str]:
-    words = text.split()
-    return (
-        {gram for word in words for gram in (cjk_bigrams(word) or [word])}
-        if any(is_cjk_run(w) for w in words)
-        else set(words)
-    )
+    return set(text.split())

@@ -127,3 +127,14 @@ def cjk_bigrams(run: str) -> list[str]:
         return [] if run in ZH_STOPCHARS else [run]
     grams = [run[i : i + 2] for i in range(len(run) - 1)]
     return [g for g in grams if not (g[0] in ZH_STOPCHARS or g[1] in ZH_STOPCHARS) and g not in ZH_STOPWORDS]
+
+
+def terms(text: str) -> list[str]:
+    """What two texts are compared on outside the index: their content words (stemmed, no stop
+    words) and the bigrams of their Chinese runs. The checks and the report's clusters share it."""
+    norm = normalise(text)
+    found = content_words(norm)
+    for run in runs(norm):
+        if is_cjk_run(run):
+            found.extend(cjk_bigrams(run))
+    return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.matching.matcher import Matcher
-from bot.matching.text import cjk_bigrams, content_words, is_cjk_run, normalise, runs
+from bot.matching.text import normalise, terms
 
 # token_set_ratio over content words (stop words dropped, stemmed; Chinese as bigrams): 75 joins
 # "how do I get a refund" / "refund please" / "can I get my refund" and "where is my order" /
@@ -42,12 +42,7 @@ class Cluster:
 
 def cluster_key(question: str) -> str:
     """What two questions are compared on: their content words and Chinese bigrams."""
-    norm = normalise(question)
-    words = content_words(norm)
-    for run in runs(norm):
-        if is_cjk_run(run):
-            words.extend(cjk_bigrams(run))
-    return " ".join(words) or norm
+    return " ".join(terms(question)) or normalise(question)
 
 
 def cluster(
