@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.matching.decide import Outcome
+from bot.matching.decide import Candidate, Outcome
 
-__all__ = ["Alternative", "Button", "Outcome", "Reply"]  # Outcome: the one type, from the decision on
+__all__ = ["Button", "Candidate", "Outcome", "Reply"]  # the decision's own types, from the matcher to the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,14 +16,6 @@ class Button:
 
     label: str
     data: str
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    """A runner-up story with its score."""
-
-    story_id: str
-    score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +28,7 @@ class Reply:
     question: str = ""
     story_id: str | None = None
     score: float = 0.0
-    alternatives: tuple[Alternative, ...] = ()
+    alternatives: tuple[Candidate, ...] = ()  # runner-up stories with their scores
     buttons: tuple[tuple[Button, ...], ...] = ()
     chapter: int = 0
     chapter_count: int = 1

@@ -14,7 +14,7 @@ from bot.matching.decide import ALL_TOLD, Context
 from bot.matching.text import detect_lang
 from bot.replies.buttons import chapter_data, page_data, parse_button, parse_payload, story_data
 from bot.replies.conversation import Conversation
-from bot.replies.model import Alternative, Button, Outcome, Reply
+from bot.replies.model import Button, Outcome, Reply
 from bot.replies.render import story_view
 
 if TYPE_CHECKING:  # the live snapshot is built downstream of the replies; a type here only
@@ -46,9 +46,7 @@ class Storyteller:
         snap = self.snapshot
         reply_lang = _lang(lang) if lang else detect_lang(question)
         decision = snap.matcher.decide(question, self.context(conversation or Conversation()))
-        alternatives = tuple(
-            Alternative(c.story_id, c.score) for c in decision.candidates if c.story_id != decision.story_id
-        )
+        alternatives = tuple(c for c in decision.candidates if c.story_id != decision.story_id)
         common: dict[str, Any] = {"question": question, "score": decision.score, "alternatives": alternatives}
         stories = snap.catalog.stories
         if decision.outcome is Outcome.STORY and decision.story_id in stories:

@@ -9,7 +9,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from bot.catalog.model import Story
 from bot.matching.decide import Outcome
 from bot.matching.text import detect_lang
-from bot.replies.model import Alternative, Reply
+from bot.replies.model import Candidate, Reply
 from bot.replies.render import plain
 from bot.replies.storyteller import Storyteller
 from bot.telegram.context import StoryContext
@@ -76,6 +76,6 @@ async def answer_inline(update: Update, context: StoryContext) -> None:
         question=query,
         story_id=chosen[0][0].id if chosen and query else None,
         score=chosen[0][1] if chosen else 0.0,
-        alternatives=tuple(Alternative(story.id, score) for story, score in chosen[1:]),
+        alternatives=tuple(Candidate(story.id, score) for story, score in chosen[1:]),
     )
     record(context, update, kind="inline", started=started, reply=summary)
