@@ -37,6 +37,12 @@ _CODE = re.compile(r"\{\{|\{%|\{#|\$\{|<%|#\{|<\s*/?\s*[A-Za-z][^<>]*>")
 ZH_PARTICLES = "吗吧呢啊呀么嘛哦啦"  # sentence-final particles: 你是机器人吧 is 你是机器人吗
 SMALLTALK_LOOSE = 80.0  # the likeness given to small talk recognised by its words rather than a phrasing
 ZH_SMALLTALK_SLACK = 3  # characters a Chinese message may add around a small-talk phrasing ("你好呀")
+TYPO_MIN_LETTERS = 4  # words shorter than this are never typo-corrected (too many neighbours)
+TWO_TYPOS_FROM = 8  # letters from which a word may have two typos instead of one
+LONGEST_WORD = 20  # letters of the longest piece tried when splitting run-together words
+RUN_TOGETHER_FROM = 7  # letters from which an unknown word may be several run together ("duckrower")
+EVIDENCE_CANDIDATES = 3  # stories a decision sees (and a "did you mean" may offer)
+WHOLE_SET = 99  # token_set_ratio of a question whose every word is in one small-talk phrasing
 EMOJI_FLOOD = 8  # more emoji than this with at most one word: a flood, never a story
 _DIGITS = re.compile(r"[\d ]+")
 FOLLOWUP = word_list("followup")
@@ -171,7 +177,7 @@ class Matcher:
         self._deletes: dict[str, list[str]] = defaultdict(list)
         spellings = {w for w in self._surface if stem(w) in self._postings} | set(self._postings)
         for term in spellings:
-            if len(term) >= 4 and term.isascii() and " " not in term:
+            if len(term) >= TYPO_MIN_LETTERS and term.isascii() and " " not in term:
                 for key in _deletions(term):
                     self._deletes[key].append(term)
         self._strong: frozenset[str] = frozenset().union(*self._keyword_terms)
@@ -267,7 +273,7 @@ class Matcher:
 
     def _words(self, run: str) -> list[str]:
         words = content_words(run)
-        if len(run) < 7 or not run.isascii() or words != [stem(run)] or words[0] in self._postings:
+        if len(run) < RUN_TOGETHER_FROM or not run.isascii() or words != [stem(run)] or words[0] in self._postings:
             return words
         pieces = self._segment(run)
         if not pieces:
@@ -281,7 +287,7 @@ class Matcher:
         """Split run-together words (`duckrowerstory`) into known ones, fewest pieces first."""
         best: list[list[str] | None] = [[]] + [None] * len(run)
         for end in range(1, len(run) + 1):
-            for start in range(max(0, end - 20), end):
+            for start in range(max(0, end - LONGEST_WORD), end):
                 piece = run[start:end]
                 previous = best[start]
                 if previous is None:
@@ -323,17 +329,17 @@ class Matcher:
         return found, [len(span) for span in spans.split()]
 
     def _correct(self, word: str) -> str | None:
-        if len(word) < 4 or not word.isascii():
+        if len(word) < TYPO_MIN_LETTERS or not word.isascii():
             return None
         options: set[str] = set()
         for key in _deletions(word):
             options.update(self._deletes.get(key, ()))
         if not options:
             return None
-        limit = 2 if len(word) >= 8 else 1
+        limit = 2 if len(word) >= TWO_TYPOS_FROM else 1
         options = {t for t in options if t[0] == word[0] or t[:2] == word[1::-1]}
-        if len(word) == 4:  # short words: only swapped letters (ebya → ebay), never a new letter
-            options = {t for t in options if len(t) == 4 and sorted(t) == sorted(word)}
+        if len(word) == TYPO_MIN_LETTERS:  # short words: only swapped letters (ebya → ebay), never a new one
+            options = {t for t in options if len(t) == len(word) and sorted(t) == sorted(word)}
         if not options:
             return None
         best = min(options, key=lambda t: (OSA.distance(word, t), t))
@@ -406,7 +412,7 @@ class Matcher:
         config = self.config
         query = self._query(question)
         scores = self._scores(query)
-        ranked = self._ranked(query, scores, 3)
+        ranked = self._ranked(query, scores, EVIDENCE_CANDIDATES)
         candidates = tuple(Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked)
         # Template or markup syntax is someone probing, not a fan asking: never a story, even with a
         # story's word inside ("{{ 'taobao' }}", "<b>jack ma</b>"); the fallback may still offer it.
@@ -563,7 +569,7 @@ class Matcher:
             return None
         vocabulary = self._smalltalk_words
         if all(w in vocabulary or w in EN_STOPWORDS for w in words) and any(w in vocabulary for w in words):
-            found = process.extractOne(text, self._smalltalk, scorer=fuzz.token_set_ratio, score_cutoff=99)
+            found = process.extractOne(text, self._smalltalk, scorer=fuzz.token_set_ratio, score_cutoff=WHOLE_SET)
             if found is not None:
                 return found[2], SMALLTALK_LOOSE
         return None
