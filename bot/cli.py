@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "init": "copy the sample catalogue into a folder, as the start of a brand's own",
     "logs": "show the exchange log, live with --follow",
     "report": "summarise the exchange log: hits, misses grouped, campaigns",
+    "broadcast": "send a story to every subscriber (--dry-run first; --status for progress)",
 }
 
 

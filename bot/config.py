@@ -118,6 +118,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 1000):
+        raise _Invalid("messages a second from 0 to 1000, like 25 (0: no limit, for a local Bot API server)")
+    return value
+
+
 def _chat_id(text: str) -> int:
     if not re.fullmatch(r"-?[0-9]{1,20}", text) or int(text) == 0:
         raise _Invalid("a Telegram chat id, a whole number like -1001234567890")
@@ -226,6 +236,8 @@ class Settings:
     flood_window: float = 10.0
     conversation_ttl: float = 1800.0  # seconds of quiet after which a conversation starts afresh
     meaning_model: str = MEANING_MODELS[0]  # the semantic stage's model; "none" for words only
+    broadcast_rate: float = 25.0  # broadcast messages a second (Telegram allows about 30 in all)
+    broadcast_paid: bool = False  # send broadcasts with allow_paid_broadcast (paid, up to 1000/s)
     problems: tuple[SettingProblem, ...] = ()
 
     @property
@@ -281,6 +293,8 @@ class Settings:
             flood_window=get("FLOOD_WINDOW", _seconds, defaults.flood_window),
             conversation_ttl=get("CONVERSATION_TTL", _seconds, defaults.conversation_ttl),
             meaning_model=get("MEANING_MODEL", _meaning_model, defaults.meaning_model),
+            broadcast_rate=get("BROADCAST_RATE", _rate, defaults.broadcast_rate),
+            broadcast_paid=get("BROADCAST_PAID", _flag, defaults.broadcast_paid),
         )
         return replace(settings, problems=tuple(problems))
 
@@ -294,6 +308,7 @@ def missing(name: str, accepted: str) -> SettingProblem:
 CATALOGUE = ("STORIES_DIR", "MEANING_MODEL")
 DATA = (*CATALOGUE, "STORYBOT_DATA_DIR")
 WEBHOOK = ("WEBHOOK_URL", "WEBHOOK_SECRET", "PORT")
+BROADCAST = ("BROADCAST_RATE", "BROADCAST_PAID")
 BOT = (
     *DATA,
     "TELEGRAM_BOT_TOKEN",
@@ -308,4 +323,5 @@ BOT = (
     "FLOOD_LIMIT",
     "FLOOD_WINDOW",
     "CONVERSATION_TTL",
+    *BROADCAST,
 )

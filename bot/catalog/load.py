@@ -13,6 +13,7 @@ from bot.catalog.model import (
     STORY_OPTIONAL,
     STORY_REQUIRED,
     UI_KEYS,
+    UI_OPTIONAL,
     Catalog,
     SmallTalk,
     Story,
@@ -195,9 +196,9 @@ def load_ui(path: Path) -> tuple[dict[str, dict[str, str]], list[Problem]]:
                 f"add '{lang}:' with every key ({', '.join(UI_KEYS)})",
             )
             continue
-        reader.unknown_fields(strings, UI_KEYS, f"{lang}.")
+        reader.unknown_fields(strings, UI_KEYS + UI_OPTIONAL, f"{lang}.")
         result[lang] = {}
-        for key in UI_KEYS:
+        for key in UI_KEYS + tuple(k for k in UI_OPTIONAL if k in strings):
             if key not in strings:
                 reader.problem(
                     reader.line_of(data, lang),

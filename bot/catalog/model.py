@@ -29,6 +29,8 @@ UI_KEYS = (
     "inline_featured",
     "answered",
 )
+# Strings a catalogue may leave out (catalogues older than them): the button shows the key instead.
+UI_OPTIONAL = ("subscribe", "unsubscribe")
 
 
 @dataclass(frozen=True, slots=True)

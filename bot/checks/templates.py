@@ -28,7 +28,15 @@ from bot.replies.html import (
     split_html,
     telegram_length,
 )
-from bot.replies.render import NOTICE_KINDS, TEMPLATE_NAMES, Renderer, TemplateFileProblem, story_view, template_file
+from bot.replies.render import (
+    NOTICE_KINDS,
+    SUBSCRIPTION_KINDS,
+    TEMPLATE_NAMES,
+    Renderer,
+    TemplateFileProblem,
+    story_view,
+    template_file,
+)
 
 RENDER_SECONDS = 2.0
 RENDER_MEMORY_MB = 256
@@ -188,6 +196,7 @@ def _menu_contexts(catalog: Catalog, lang: str) -> list[tuple[str, dict[str, Any
         ("start", {"featured": [story_view(s, lang) for s in catalog.featured()]}),
     ]
     contexts.extend(("notice", {"kind": kind}) for kind in NOTICE_KINDS)
+    contexts.extend(("subscription", {"kind": kind}) for kind in SUBSCRIPTION_KINDS)
     for intent in catalog.smalltalk.values():
         contexts.append(
             (

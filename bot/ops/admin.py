@@ -25,14 +25,15 @@ MISSES_SHOWN = ((10, 3, 80), (8, 2, 60), (5, 1, 40), (3, 1, 30))  # clusters, ex
 PROBLEMS_SHOWN = ((10, 300), (5, 200), (3, 120), (1, 80))  # problems, chars
 
 
-def stats_text(report: Report, window: float) -> str:
-    """The /stats reply: the report's figures, top stories and campaigns."""
+def stats_text(report: Report, window: float, subscribers: dict[str, int] | None = None) -> str:
+    """The /stats reply: the report's figures, top stories and campaigns, and subscribers."""
     return render_fitting(
         "admin_stats.html.j2",
         [{"shown": n} for n in (10, 5, 3, 0)],
         MESSAGE_LIMIT,
         report=report,
         window=window,
+        subscribers=subscribers,
     )
 
 
@@ -68,6 +69,7 @@ class AdminCommands:
         self.log_path = log_path
         self.watcher = watcher
         self._clock = clock
+        self.subscribers: Callable[[], dict[str, int]] | None = None  # per language, when broadcasting
 
     def is_admin(self, user_id: int | None) -> bool:
         """Whether this Telegram user id is in ADMIN_IDS."""
@@ -100,7 +102,7 @@ class AdminCommands:
         found = self._report(args)
         if found is None:
             return render("admin_usage.html.j2", command="stats")
-        return stats_text(*found)
+        return stats_text(*found, self.subscribers() if self.subscribers is not None else None)
 
     def misses(self, args: Sequence[str] = ()) -> str:
         """/misses [DURATION]: the largest clusters of misses over the last day (or DURATION)."""

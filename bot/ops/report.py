@@ -11,6 +11,8 @@ from typing import Any
 from bot.matching.matcher import Matcher
 from bot.ops.clusters import Cluster, cluster
 from bot.ops.exchange import Exchange
+from bot.ops.report_broadcast import KINDS as BROADCAST_KINDS
+from bot.ops.report_broadcast import BroadcastReach, broadcast_reach
 
 HOUR = 3600
 DAY = 86400
@@ -70,6 +72,7 @@ class Report:
     bucket_seconds: int = HOUR
     timeline: tuple[Bucket, ...] = ()
     clusters: tuple[Cluster, ...] = ()
+    broadcasts: tuple[BroadcastReach, ...] = ()
 
     @property
     def misses(self) -> int:
@@ -110,10 +113,11 @@ class Report:
             "bucket_seconds": self.bucket_seconds,
             "timeline": [vars_of(b) for b in self.timeline],
             "clusters": [c.to_json() for c in self.clusters],
+            "broadcasts": [vars_of(b) for b in self.broadcasts],
         }
 
 
-def vars_of(item: StoryCount | CampaignCount | Bucket) -> dict[str, Any]:
+def vars_of(item: StoryCount | CampaignCount | Bucket | BroadcastReach) -> dict[str, Any]:
     """A slotted dataclass as a dict."""
     return {name: getattr(item, name) for name in item.__slots__}
 
@@ -129,7 +133,7 @@ def summarise(records: Iterable[Exchange], since: float | None = None, matcher: 
     campaign_fans: dict[str, set[str]] = defaultdict(set)
     campaign_count: Counter[str] = Counter()
     for r in kept:
-        if r.campaign:
+        if r.campaign and r.kind not in BROADCAST_KINDS:  # broadcasts have their own reach
             campaign_count[r.campaign] += 1
             campaign_fans[r.campaign].add(r.user_key or r.chat_key)
     errors = [r for r in kept if r.is_error]
@@ -172,6 +176,7 @@ def summarise(records: Iterable[Exchange], since: float | None = None, matcher: 
         bucket_seconds=size,
         timeline=timeline,
         clusters=tuple(clusters),
+        broadcasts=broadcast_reach(kept),
     )
 
 

@@ -28,8 +28,10 @@ TEMPLATE_NAMES = (
     "catalogue",
     "start",
     "notice",
+    "subscription",
 )
 NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "all_told", "error")
+SUBSCRIPTION_KINDS = ("subscribed", "already_subscribed", "unsubscribed", "not_subscribed")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAGS = re.compile(r"<[^>]+>")
 # One operator may not build more than this: `'x' * 10**9` or `7 ** 10**9` is a single C call

@@ -26,6 +26,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.sender import Broadcaster, live_first_limiter
 from bot.catalog.model import LANGS, Catalog
 from bot.config import Settings
 from bot.live import CatalogStore
@@ -40,6 +42,7 @@ from bot.telegram.guard import FloodControl, gate
 from bot.telegram.inline import answer_inline
 from bot.telegram.logging_setup import Redactor
 from bot.telegram.persistence import SQLitePersistence
+from bot.telegram.subscriptions import subscriptions_registrar
 
 _LOGGER = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 256
@@ -161,20 +164,35 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
     """Everything `storybot run` serves: operations start in post_init and stop in post_shutdown."""
     settings = with_salt(settings)  # pseudonyms never use an empty key
     ops = Operations.open(settings, store)
+    outbox = Outbox(settings.state_db)  # subscribers and broadcasts, beside the fans' state
+    ops.admin.subscribers = outbox.subscribers
     app = build_application(
         settings,
         store,
         sinks=ops.sinks,
-        registrars=[admin_registrar(ops.admin)],
+        registrars=[admin_registrar(ops.admin), subscriptions_registrar(outbox)],
         blocked=ops.blocklist.is_blocked,
+        rate_limiter=live_first_limiter(settings.broadcast_rate),  # replies first, broadcasts share
+    )
+    broadcaster = Broadcaster(
+        outbox,
+        app.bot,
+        app.bot_data.storyteller,
+        salt=settings.log_salt.get().encode(),
+        rate=settings.broadcast_rate,
+        paid=settings.broadcast_paid,
+        sinks=ops.sinks,
     )
 
     async def post_init(application: App) -> None:
         await _post_init(application)
         chat = settings.moderator_chat_id
         ops.start(moderator_sender(application, chat) if chat is not None else None)
+        broadcaster.start()  # sends what `storybot broadcast` queues
 
     async def post_shutdown(application: App) -> None:
+        await broadcaster.stop()
+        outbox.close()
         await ops.stop()
 
     app.post_init = post_init

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcast.outbox import Outbox
 from bot.catalog.model import LANGS
 from bot.config import Settings
 from bot.live import CatalogStore
@@ -52,6 +53,7 @@ class Services:
     blocked: BlockedCheck  # (user_key) -> bool, checked before any reply
     redactor: Redactor  # scrubs secrets out of text bound for logs
     flood: FloodControl  # per-fan message counts
+    subscriptions: Outbox | None = None  # subscribers and broadcasts, when the bot broadcasts
 
 
 class _Shared(Generic[T]):

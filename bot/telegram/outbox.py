@@ -16,6 +16,7 @@ from telegram.error import BadRequest
 from bot.ops.exchange import Exchange
 from bot.replies.model import Button, Outcome, Reply
 from bot.telegram.context import StoryContext
+from bot.telegram.offer import offer_subscription
 
 _LOGGER = logging.getLogger(__name__)
 _NOT_MODIFIED = "message is not modified"
@@ -56,7 +57,7 @@ async def show(update: Update, context: StoryContext, reply: Reply, *, in_place:
     query = update.callback_query
     edited = in_place and query is not None and await _edit(query, reply)
     if not edited and update.effective_chat is not None:
-        await _send(update, context, reply)
+        await _send(update, context, offer_subscription(update, context, reply))
     # The one place a fan's conversation (and last story) follows what they were shown.
     if reply.outcome is Outcome.STORY:
         context.last_story = reply.story_id

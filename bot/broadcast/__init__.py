@@ -1,0 +1,1 @@
+"""Broadcasts: fans who opted in get new stories; an outbox in the SQLite state sends each exactly once."""

@@ -1,0 +1,165 @@
+"""`storybot broadcast`: send a story to every subscriber, see who would get it, follow progress.
+
+The command queues the broadcast in the state database. A running bot sends it, sharing its one
+rate budget with live replies (which go first); with no bot running, this command sends it itself,
+so a marketer never waits for a deploy. `--resume` finishes whatever a stopped sender left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.broadcast.outbox import Outbox, Progress
+from bot.catalog.model import LANGS
+from bot.commands.common import load_storyteller, settings_for
+from bot.config import BROADCAST, DATA, Settings
+from bot.replies.render import plain
+from bot.replies.storyteller import Storyteller
+from bot.replies.subscriptions import broadcast_reply
+
+EXIT_UNKNOWN_STORY = 2
+BAR = 30
+REFRESH = 0.5  # seconds between redraws of the progress bar
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `broadcast`."""
+    parser.add_argument("story", nargs="?", metavar="STORY_ID", help="the story to send")
+    parser.add_argument("--lang", choices=LANGS, help="only subscribers who read this language")
+    parser.add_argument("--dry-run", action="store_true", help="say how many fans would get it and show it")
+    parser.add_argument("--status", action="store_true", help="each broadcast's progress; live while one runs")
+    parser.add_argument("--resume", action="store_true", help="send what a stopped sender left (no bot running)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Queue (and, with no bot running, send) a broadcast; or show the status."""
+    settings = settings_for(args, *DATA, *BROADCAST)
+    outbox = Outbox(settings.state_db)
+    try:
+        if args.status:
+            return _status(outbox, follow=sys.stdout.isatty())
+        if args.story is None and not args.resume:
+            print("storybot broadcast: name a STORY_ID (or use --status or --resume)", file=sys.stderr)
+            return EXIT_UNKNOWN_STORY
+        storyteller = load_storyteller(args)
+        if storyteller is None:
+            return EXIT_UNKNOWN_STORY
+        if args.story is not None:
+            if args.story not in storyteller.snapshot.catalog.stories:
+                known = ", ".join(sorted(storyteller.snapshot.catalog.stories))
+                print(f"storybot broadcast: no story {args.story!r}; the catalogue has: {known}", file=sys.stderr)
+                return EXIT_UNKNOWN_STORY
+            if args.dry_run:
+                _dry_run(outbox, storyteller, args.story, args.lang)
+                return 0
+            broadcast = outbox.enqueue(args.story, args.lang)
+            queued = next(p for p in outbox.progress() if p.id == broadcast)
+            print(f"broadcast {broadcast}: {args.story} queued for {queued.total} subscribers", file=sys.stderr)
+        if outbox.sender_running():
+            print("the running bot is sending it; follow with `storybot broadcast --status`", file=sys.stderr)
+            return 0
+        if not settings.token:
+            print("no bot is running and TELEGRAM_BOT_TOKEN is not set: it stays queued until one starts")
+            return 0
+        asyncio.run(send_here(settings, outbox, storyteller, sys.stderr))
+        return _status(outbox, follow=False)
+    finally:
+        outbox.close()
+
+
+def _dry_run(outbox: Outbox, storyteller: Storyteller, story: str, lang: str | None) -> None:
+    counts = outbox.subscribers(lang)
+    per_lang = ", ".join(f"{code}: {n}" for code, n in counts.items()) or "none"
+    print(f"{story} would go to {sum(counts.values())} subscribers ({per_lang})")
+    for code in [lang] if lang else LANGS:
+        reply = broadcast_reply(storyteller, story, code)
+        if reply is None:
+            continue
+        print(f"\n--- {code} ---\n{plain(reply.text, keep_lines=True)}")
+        for row in reply.buttons:
+            print("  " + "  ".join(f"[{b.label}]" for b in row))
+
+
+async def send_here(settings: Settings, outbox: Outbox, storyteller: Storyteller, out: TextIO | None) -> None:
+    """Send everything queued from this process (no bot running), with a live progress bar on `out`."""
+    # Imported here so that --status and --dry-run never load python-telegram-bot.
+    from telegram.ext import ExtBot
+
+    from bot.broadcast.sender import Broadcaster, live_first_limiter
+    from bot.ops.logfile import close_sinks, open_sinks
+    from bot.ops.salt import with_salt
+    from bot.telegram.app import DEFAULTS
+
+    settings = with_salt(settings)
+    sinks = open_sinks(settings)
+    bot: ExtBot[int] = ExtBot(
+        settings.token.get(),
+        base_url=settings.base_url,
+        defaults=DEFAULTS,
+        rate_limiter=live_first_limiter(settings.broadcast_rate),
+    )
+    try:
+        async with bot:
+            broadcaster = Broadcaster(
+                outbox,
+                bot,
+                storyteller,
+                salt=settings.log_salt.get().encode(),
+                rate=settings.broadcast_rate,
+                paid=settings.broadcast_paid,
+                sinks=sinks,
+            )
+            task = asyncio.create_task(broadcaster.drain(until_idle=True))
+            while not task.done():
+                await asyncio.wait({task}, timeout=REFRESH)
+                if out is not None:
+                    print("\r" + bar(outbox.progress()), end="", file=out, flush=True)
+            if out is not None:
+                print(file=out)
+            await task
+    finally:
+        close_sinks(sinks)
+
+
+def bar(progress: list[Progress]) -> str:
+    """One line: a bar over the broadcasts still running (or the last one), with its counts."""
+    running = [p for p in progress if not p.done] or progress[-1:]
+    total = sum(p.total for p in running)
+    left = sum(p.left for p in running)
+    filled = BAR * (total - left) // total if total else BAR
+    counts = (
+        f"sent {sum(p.sent for p in running)} · blocked {sum(p.blocked for p in running)} · "
+        f"failed {sum(p.failed for p in running)} · left {left}"
+    )
+    return f"[{'#' * filled}{'.' * (BAR - filled)}] {total - left}/{total} · {counts}"
+
+
+def _status(outbox: Outbox, *, follow: bool) -> int:
+    progress = outbox.progress()
+    if not progress:
+        print("no broadcast yet")
+        return 0
+    print(f"{'#':>4}  {'story':<24} {'lang':<4} {'sent':>6} {'blocked':>7} {'failed':>6} {'left':>6}  doubtful")
+    for p in progress:
+        print(
+            f"{p.id:>4}  {p.story:<24} {p.lang or 'all':<4} {p.sent:>6} {p.blocked:>7} {p.failed:>6} {p.left:>6}"
+            f"  {p.doubtful}"
+        )
+    subscribers = outbox.subscribers()
+    print(f"subscribers: {sum(subscribers.values())} ({', '.join(f'{k}: {n}' for k, n in subscribers.items())})")
+    if follow and any(not p.done for p in progress):
+        asyncio.run(_follow(outbox))
+    return 0
+
+
+async def _follow(outbox: Outbox) -> None:
+    while True:
+        progress = outbox.progress()
+        print("\r" + bar(progress), end="", flush=True)
+        if all(p.done for p in progress):
+            print()
+            return
+        await asyncio.sleep(REFRESH)
