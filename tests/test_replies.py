@@ -66,7 +66,7 @@ def test_a_bad_deep_link_gets_the_welcome(storyteller: Storyteller, payload: str
     assert "welcome!" in reply.text
     featured = {s.id for s in storyteller.snapshot.catalog.featured()}
     assert {b.data.split(":")[-1] for row in reply.buttons[:-1] for b in row} == featured
-    assert reply.buttons[-1][0].data == "p:en:0"
+    assert reply.buttons[-1][0].data == "a:en"
 
 
 # --- buttons ----------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_an_off_topic_question_gets_a_fallback_with_suggestions(storyteller: Sto
     assert reply.outcome is Outcome.FALLBACK
     assert reply.story_id is None
     assert "I don't have a story for that one" in reply.text
-    assert reply.buttons[-1][0].data == "p:en:0"
+    assert reply.buttons[-1][0].data == "a:en"
     assert 1 <= len(reply.buttons) - 1 <= 3
 
 

@@ -28,6 +28,8 @@ UI_KEYS = (
     "cmd_language",
     "inline_featured",
     "answered",
+    "none_of_these",
+    "open_bot",
 )
 
 

@@ -20,6 +20,11 @@ def page_data(page: int, lang: str) -> str:
     return f"p:{lang}:{page}"
 
 
+def catalogue_data(lang: str) -> str:
+    """Callback data that opens the catalogue anew (paging through it is `page_data`)."""
+    return f"a:{lang}"
+
+
 def parse_button(data: str) -> tuple[str, list[str]] | None:
     """Validate callback data; None when it is not ours (forged, old format, garbage)."""
     if not isinstance(data, str) or not data.isascii() or len(data) > 64:
@@ -33,6 +38,7 @@ def parse_button(data: str) -> tuple[str, list[str]] | None:
         "c": len(args) == 3 and bool(args[1]) and args[2].isdigit() and len(args[2]) <= 4,
         "p": len(args) == 2 and args[1].isdigit() and len(args[1]) <= 4,
         "l": len(args) == 1,
+        "a": len(args) == 1,
     }
     return (kind, args) if valid.get(kind, False) else None
 

@@ -28,8 +28,20 @@ TEMPLATE_NAMES = (
     "catalogue",
     "start",
     "notice",
+    "part",
 )
-NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "all_told", "error")
+NOTICE_KINDS = (
+    "non_text",
+    "playful",
+    "sent_private",
+    "open_private",
+    "flood",
+    "stale",
+    "language_choose",
+    "language_set",
+    "all_told",
+    "error",
+)
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAGS = re.compile(r"<[^>]+>")
 # One operator may not build more than this: `'x' * 10**9` or `7 ** 10**9` is a single C call
