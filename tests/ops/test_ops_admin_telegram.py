@@ -36,8 +36,8 @@ class Bot:
         self.app, self.request, self.admin, self.settings = app, request, admin, settings
         self._updates = itertools.count(1)
 
-    async def say(self, user_id: int, text: str) -> list[str]:
-        """Send a private message from `user_id`; return what the bot answered."""
+    async def say(self, user_id: int, text: str, **extra: Any) -> list[str]:
+        """Send a private message from `user_id` (`extra`: other message fields); return what the bot answered."""
         before = len(self.request.texts_to(user_id))
         update_id = next(self._updates)
         message: dict[str, Any] = {
@@ -46,6 +46,7 @@ class Bot:
             "chat": {"id": user_id, "type": "private"},
             "from": {"id": user_id, "is_bot": False, "first_name": "Someone"},
             "text": text,
+            **extra,
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -125,20 +126,6 @@ async def test_the_digest_goes_to_the_moderators_chat_as_html(bot: Bot) -> None:
 GROUP = -100777
 
 
-async def _say(bot: Bot, user_id: int, text: str, **message: Any) -> None:
-    update_id = int(T0) % 100000 + len(bot.request.calls)
-    payload: dict[str, Any] = {
-        "message_id": update_id,
-        "date": int(T0),
-        "chat": {"id": user_id, "type": "private"},
-        "from": {"id": user_id, "is_bot": False, "first_name": "Someone"},
-        "text": text,
-        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
-        **message,
-    }
-    await bot.app.process_update(Update.de_json({"update_id": update_id, "message": payload}, bot.app.bot))
-
-
 async def test_misses_name_fans_and_a_tap_on_their_handle_blocks_them(bot: Bot) -> None:
     (misses,) = await bot.say(ADMIN, "/misses 7d")
     handles = re.findall(r"/block_([0-9a-f]{8})", misses)
@@ -159,13 +146,13 @@ async def test_block_takes_a_handle_or_a_reply_to_a_digest_item(bot: Bot) -> Non
         "text": (f"• 2× where is my parcel · fan {second} /block_{second}"),
         "from": {"id": 1, "is_bot": True, "first_name": "Storybot"},
     }
-    await _say(bot, ADMIN, "/block", reply_to_message=digest_item)
+    await bot.say(ADMIN, "/block", reply_to_message=digest_item)
     assert {handle(k) for k in sorted(bot.admin.blocklist.keys())} == {first, second}
 
 
 async def test_admin_commands_in_a_group_answer_in_private(bot: Bot) -> None:
     group = {"id": GROUP, "type": "supergroup", "title": "Mods"}
-    await _say(bot, ADMIN, "/stats", chat=group)
+    await bot.say(ADMIN, "/stats", chat=group)
     assert bot.request.texts_to(GROUP) == []  # the figures never reach the group
     (stats,) = bot.request.texts_to(ADMIN)
     assert "Exchanges:" in stats
