@@ -280,6 +280,18 @@ async def test_inline_query_offers_ranked_story_cards(offline: Offline) -> None:
     assert offline.sink.for_update(update_id)[0].story == "pearce-ducks"
 
 
+async def test_link_previews_stay_off_for_stories_pages_and_inline_cards(offline: Offline) -> None:
+    await offline.feed(offline.updates.make_message(42, "who stopped for the ducks?"))
+    await offline.feed(offline.updates.make_callback_query(42, "p:en:1"))
+    await offline.feed(offline.updates.make_inline_query(42, "ducks"))
+    [story] = offline.request.to("sendMessage")
+    [page] = offline.request.to("editMessageText")
+    [answer] = offline.request.to("answerInlineQuery")
+    assert "href=" in story["text"]  # the story links to its sources, yet shows no preview card
+    for sent in (story, page, *(r["input_message_content"] for r in answer["results"])):
+        assert sent["link_preview_options"] == {"is_disabled": True}
+
+
 async def test_inline_query_off_topic_offers_nothing(offline: Offline) -> None:
     await offline.feed(offline.updates.make_inline_query(42, "track my order"))
     [answer] = offline.request.to("answerInlineQuery")
