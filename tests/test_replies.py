@@ -11,6 +11,7 @@ import pytest
 from bot.replies.buttons import parse_button, parse_payload
 from bot.replies.html import MESSAGE_LIMIT, html_problems, telegram_length
 from bot.replies.model import Outcome, Reply
+from bot.replies.render import NOTICE_KINDS
 from bot.replies.storyteller import PAGE_SIZE, Storyteller
 
 
@@ -200,3 +201,31 @@ def test_notices_are_never_empty(storyteller: Storyteller, kind: str) -> None:
         reply = storyteller.notice(kind, lang)
         assert reply.outcome is Outcome.MENU
         assert reply.text.strip() and html_problems(reply.text) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_reply_carries_a_way_on(storyteller: Storyteller, lang: str) -> None:
+    questions = [
+        "who stopped for the ducks?",
+        "thanks",
+        "bye",
+        "hi",
+        "who are you",
+        "track my order",
+        "did he win?",
+        "jack ma",
+        "😀😀",
+        "🦆",
+        "?",
+        "谢谢",
+        "再见",
+        "/help",
+        "/stories",
+        "/language",
+    ]
+    replies = [storyteller.answer(q, lang) for q in questions]
+    replies += [storyteller.notice(kind, lang) for kind in NOTICE_KINDS if kind != "language_choose"]
+    replies += [storyteller.press(data, lang) for data in ("a:en", "p:en:0", "l:zh", "garbage", "s:en:founding")]
+    replies += [storyteller.playful(lang), storyteller.start("", lang)[0], storyteller.help(lang)]
+    for reply in replies:
+        assert reply.buttons, (reply.question, reply.outcome, reply.text[:60])
