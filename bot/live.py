@@ -30,6 +30,7 @@ class Snapshot:
     renderer: Renderer
     # A story's chapters never change within one snapshot: render each (story, language) once.
     rendered: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    previews: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def chapters(self, story: Story, lang: str) -> tuple[str, ...]:
         """The story rendered and split into messages Telegram accepts."""
@@ -40,9 +41,14 @@ class Snapshot:
             self.rendered[key] = found
         return found
 
+    def preview(self, story: Story, lang: str) -> str | None:
+        """The link the story's template asks Telegram to preview under its first part, if any."""
+        self.chapters(story, lang)
+        return self.previews.get((story.id, lang))
+
     def _split(self, story: Story, lang: str) -> tuple[str, ...]:
         # Parts after the first open with the `part` template's heading; room is kept for it.
-        html = self.renderer.render_story(story, lang)
+        html, self.previews[(story.id, lang)] = self.renderer.render_story_asking(story, lang)
         heading = self.renderer.render("part", lang, story=story_view(story, lang), part=9999, parts=9999)
         parts = split_html(html, MESSAGE_LIMIT - telegram_length(heading) - 2)
         if len(parts) == 1:

@@ -169,6 +169,7 @@ class Storyteller:
             buttons=buttons,
             chapter=chapter,
             chapter_count=len(chapters),
+            preview=snap.preview(story, lang) if chapter == 0 else None,
         )
 
     def start(self, payload: str = "", lang: str | None = None) -> tuple[Reply, str | None]:

@@ -14,7 +14,7 @@ from bot.replies.model import Alternative, Reply
 from bot.replies.render import plain
 from bot.replies.storyteller import Storyteller
 from bot.telegram.context import StoryContext
-from bot.telegram.outbox import keyboard, record
+from bot.telegram.outbox import keyboard, preview_options, record
 
 MAX_RESULTS = 10
 MIN_SCORE = 35.0
@@ -56,7 +56,7 @@ def card(teller: Storyteller, story: Story, lang: str) -> InlineQueryResultArtic
         id=story.id,
         title=story.title[lang],
         description=preview(story.text[lang]),
-        input_message_content=InputTextMessageContent(reply.text),
+        input_message_content=InputTextMessageContent(reply.text, **preview_options(reply)),
         reply_markup=keyboard(reply),
     )
 

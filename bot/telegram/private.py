@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden
 from bot.replies.model import Reply
 from bot.replies.render import plain
 from bot.telegram.context import StoryContext
-from bot.telegram.outbox import keyboard, record
+from bot.telegram.outbox import keyboard, preview_options, record
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ async def answer_privately(update: Update, context: StoryContext, reply: Reply, 
     if query is None:
         return
     try:
-        await context.bot.send_message(query.from_user.id, reply.text, reply_markup=keyboard(reply))
+        await context.bot.send_message(
+            query.from_user.id, reply.text, reply_markup=keyboard(reply), **preview_options(reply)
+        )
     except Forbidden:
         await _answer(query, context, "open_private", url=_start_link(context, reply))
     else:

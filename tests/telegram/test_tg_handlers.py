@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fakebot import BOT_USERNAME
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
-from tg_support import BOT_USER, GROUP, MakeOffline, Offline, group_text
+from tg_support import BOT_USER, GROUP, STORIES, MakeOffline, Offline, group_text
 
 from bot.config import Settings
+from bot.live import CatalogStore
 from bot.replies.render import plain
 from bot.telegram.context import LANG, LAST_STORY, App
 
@@ -290,6 +293,26 @@ async def test_link_previews_stay_off_for_stories_pages_and_inline_cards(offline
     assert "href=" in story["text"]  # the story links to its sources, yet shows no preview card
     for sent in (story, page, *(r["input_message_content"] for r in answer["results"])):
         assert sent["link_preview_options"] == {"is_disabled": True}
+
+
+async def test_a_link_preview_shows_only_where_a_template_asks_for_one(
+    make_offline: MakeOffline, tmp_path: Path
+) -> None:
+    root = tmp_path / "stories"
+    shutil.copytree(STORIES, root)
+    for lang in ("en", "zh"):  # founding's own template: the story layout, asking for its first source
+        story = (root / "templates" / f"story.{lang}.html.j2").read_text(encoding="utf-8")
+        asking = "{% set link_preview = story.sources[0].url %}\n" + story
+        (root / "templates" / f"story-preview.{lang}.html.j2").write_text(asking, encoding="utf-8")
+    path = root / "founding.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "template: story-preview\n", encoding="utf-8")
+    offline = await make_offline(store=CatalogStore.open(root))
+    await offline.feed(offline.updates.make_callback_query(42, "s:en:founding"))
+    await offline.feed(offline.updates.make_callback_query(42, "s:en:pearce-ducks"))
+    asked, plain_story = offline.request.to("sendMessage")
+    url = offline.teller.snapshot.catalog.stories["founding"].sources[0].url
+    assert url.startswith("https://") and asked["link_preview_options"] == {"is_disabled": False, "url": url}
+    assert plain_story["link_preview_options"] == {"is_disabled": True}
 
 
 async def test_inline_query_off_topic_offers_nothing(offline: Offline) -> None:
