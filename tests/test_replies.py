@@ -11,7 +11,7 @@ import pytest
 from bot.replies.buttons import parse_button, parse_payload
 from bot.replies.html import MESSAGE_LIMIT, html_problems, telegram_length
 from bot.replies.model import Outcome, Reply
-from bot.replies.render import NOTICE_KINDS
+from bot.replies.render import NOTICE_KINDS, plain
 from bot.replies.storyteller import PAGE_SIZE, Storyteller
 
 
@@ -229,3 +229,17 @@ def test_every_reply_carries_a_way_on(storyteller: Storyteller, lang: str) -> No
     replies += [storyteller.playful(lang), storyteller.start("", lang)[0], storyteller.help(lang)]
     for reply in replies:
         assert reply.buttons, (reply.question, reply.outcome, reply.text[:60])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_list_appears_once_as_buttons_under_a_one_line_lead_in(storyteller: Storyteller, lang: str) -> None:
+    clarifying = [storyteller.answer(q, lang) for q in ("alibaba", "jack ma", "马云")]
+    clarifying = [r for r in clarifying if r.outcome is Outcome.CLARIFY]
+    assert clarifying, "a bare topic word offers a choice"
+    listing = [storyteller.catalogue(lang), storyteller.answer("track my order", lang), *clarifying]
+    for reply in listing:
+        titles = [b.label for row in reply.buttons for b in row if b.data.startswith("s:")]
+        assert titles, reply.text
+        lines = [line.strip("•· ").strip() for line in plain(reply.text, keep_lines=True).splitlines()]
+        assert not set(titles) & set(lines), lines  # no title listed again above its button
+        assert not any(line.startswith("•") for line in plain(reply.text, keep_lines=True).splitlines())

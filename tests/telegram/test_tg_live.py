@@ -120,6 +120,48 @@ async def test_inline_mode_offers_story_cards(server: FakeTelegram, make_bot: Ma
     assert [r["id"] for r in empty["results"]] == featured
 
 
+async def test_inline_search_as_you_type_over_http(
+    server: FakeTelegram, make_bot: MakeBot, teller: Storyteller
+) -> None:
+    typed = ["d", "du", "duc", "鸭", "kenya hock", "阿里巴巴"]
+    async with polling(make_bot()):
+        for n, query in enumerate(typed, start=1):
+            server.inline_query(FAN, query)
+            await server.async_wait_for_calls("answerInlineQuery", n)  # one keystroke after another
+    answers = [call.params for call in server.calls_to("answerInlineQuery")]
+    found = {query: [r["id"] for r in answer["results"]] for query, answer in zip(typed, answers, strict=True)}
+    assert found["d"] == [] and answers[0]["button"]["text"] == teller.ui("en", "open_bot")
+    assert found["du"][0] == found["duc"][0] == found["鸭"][0] == "pearce-ducks"
+    assert found["kenya hock"][0] == "kenya-ice-hockey"
+    assert "founding" in found["阿里巴巴"]
+    assert all("button" not in answer for answer in answers[1:])
+
+
+async def test_a_press_on_a_shared_inline_card_is_answered_in_private_over_http(
+    server: FakeTelegram, make_bot: MakeBot, teller: Storyteller
+) -> None:
+    press = server.make_callback_query(GROUP, "s:en:founding", user_id=FAN)
+    query = press["callback_query"]
+    query.pop("message", None)
+    query["inline_message_id"] = "AgAAAShared"
+    async with polling(make_bot()):
+        server.push_update(press)
+        texts = await sent_count(server, FAN, 1)
+        await server.async_wait_for_calls("answerCallbackQuery")
+    assert texts == [teller.story("founding", "en").text]  # type: ignore[union-attr]
+    assert server.calls_to("editMessageText") == []  # the card the group sees stays as it was
+    assert server.sent_texts(GROUP) == []
+
+
+async def test_a_captioned_photo_is_answered_over_http(
+    server: FakeTelegram, make_bot: MakeBot, teller: Storyteller
+) -> None:
+    async with polling(make_bot()):
+        server.photo(FAN, caption="who stopped for these ducks?")
+        texts = await sent_count(server, FAN, 1)
+    assert texts == [teller.answer("who stopped for these ducks?").text]
+
+
 async def test_groups_hear_mentions_replies_and_commands_only(
     server: FakeTelegram, make_bot: MakeBot, sink: RecordingSink, teller: Storyteller
 ) -> None:
