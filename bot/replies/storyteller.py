@@ -48,11 +48,16 @@ class Storyteller:
         decision = snap.matcher.decide(question, self.context(conversation or Conversation()))
         if decision.outcome not in (Outcome.STORY, Outcome.CLARIFY) and not any(c.isalnum() for c in question):
             # Emoji alone (and not a story's own, like 🦆): a smile and the featured stories.
-            return replace(self.playful(reply_lang), question=question, score=decision.score)
+            return replace(self.playful(reply_lang), question=question, score=decision.score, rule=decision.rule)
         alternatives = tuple(
             Alternative(c.story_id, c.score) for c in decision.candidates if c.story_id != decision.story_id
         )
-        common: dict[str, Any] = {"question": question, "score": decision.score, "alternatives": alternatives}
+        common: dict[str, Any] = {
+            "question": question,
+            "score": decision.score,
+            "alternatives": alternatives,
+            "rule": decision.rule,
+        }
         stories = snap.catalog.stories
         if decision.outcome is Outcome.STORY and decision.story_id in stories:
             return _with(self._story(snap, stories[decision.story_id], reply_lang, 0), **common)

@@ -171,6 +171,7 @@ def record(
         latency_ms=(time.perf_counter() - started) * 1000,
         kind=kind,
         error=error,
+        rule=reply.rule if reply else "",
     )
     for sink in context.sinks:
         try:

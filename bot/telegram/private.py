@@ -41,7 +41,8 @@ async def answer_privately(update: Update, context: StoryContext, reply: Reply, 
 
 def _start_link(context: StoryContext, reply: Reply) -> str:
     # Telegram lets a press open the bot with a /start payload; the payload is the story's id.
-    return f"https://t.me/{context.bot.username}?start={reply.story_id or ''}"
+    link = f"https://t.me/{context.bot.username}"
+    return f"{link}?start={reply.story_id}" if reply.story_id else link
 
 
 async def _answer(query: CallbackQuery, context: StoryContext, kind: str, url: str | None = None) -> None:

@@ -86,6 +86,8 @@ async def test_free_text_is_answered_and_recorded(offline: Offline) -> None:
     assert exchange.outcome == "story"
     assert exchange.story == expected.story_id == "pearce-ducks"
     assert exchange.score == expected.score
+    assert exchange.rule == expected.rule != ""  # why the core decided, for the report and moderators
+    assert type(exchange).from_json(exchange.to_json()).rule == exchange.rule
     assert exchange.chat_type == "private"
     assert exchange.latency_ms > 0
     assert "42" not in exchange.chat_key + exchange.user_key
