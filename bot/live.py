@@ -16,8 +16,8 @@ from bot.checks.overlap import phrasing_overlaps
 from bot.checks.templates import check_templates
 from bot.matching.matcher import Matcher
 from bot.matching.meaning import DEFAULT_MEANING, MeaningIndex, embedder_named
-from bot.replies.html import MESSAGE_LIMIT, split_html
-from bot.replies.render import Renderer
+from bot.replies.html import MESSAGE_LIMIT, split_html, telegram_length
+from bot.replies.render import Renderer, story_view
 from bot.replies.storyteller import Storyteller
 
 
@@ -30,15 +30,38 @@ class Snapshot:
     renderer: Renderer
     # A story's chapters never change within one snapshot: render each (story, language) once.
     rendered: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    previews: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def chapters(self, story: Story, lang: str) -> tuple[str, ...]:
         """The story rendered and split into messages Telegram accepts."""
         key = (story.id, lang)
         found = self.rendered.get(key)
         if found is None:
-            found = tuple(split_html(self.renderer.render_story(story, lang), MESSAGE_LIMIT))
+            found = self._split(story, lang)
             self.rendered[key] = found
         return found
+
+    def preview(self, story: Story, lang: str) -> str | None:
+        """The link the story's template asks Telegram to preview under its first part, if any."""
+        self.chapters(story, lang)
+        return self.previews.get((story.id, lang))
+
+    def _split(self, story: Story, lang: str) -> tuple[str, ...]:
+        # Parts after the first open with the `part` template's heading; room is kept for it.
+        html, self.previews[(story.id, lang)] = self.renderer.render_story_asking(story, lang)
+        heading = self.renderer.render("part", lang, story=story_view(story, lang), part=9999, parts=9999)
+        parts = split_html(html, MESSAGE_LIMIT - telegram_length(heading) - 2)
+        if len(parts) == 1:
+            return (html,)
+        return (
+            parts[0],
+            *(
+                self.renderer.render("part", lang, story=story_view(story, lang), part=n, parts=len(parts))
+                + "\n\n"
+                + part
+                for n, part in enumerate(parts[1:], start=2)
+            ),
+        )
 
 
 def build_snapshot(

@@ -16,7 +16,7 @@ from bot.matching.text import has_cjk
 from bot.replies.buttons import parse_button
 from bot.replies.html import MESSAGE_LIMIT, html_problems, split_html, telegram_length
 from bot.replies.model import Outcome, Reply
-from bot.replies.render import Renderer, story_view
+from bot.replies.render import Renderer, plain, story_view
 from bot.replies.storyteller import Storyteller
 
 STORIES = Path(__file__).resolve().parent.parent / "stories"
@@ -177,11 +177,40 @@ def test_a_long_story_is_told_in_chapters_that_lose_nothing(
     for reply in told[:-1]:
         (row,) = reply.buttons
         assert [b.data for b in row] == [f"c:{lang}:{LONG_ID}:{reply.chapter + 1}"]
-    assert told[-1].buttons[-1][0].data == f"p:{lang}:0"
+    assert told[-1].buttons[-1][0].data == f"a:{lang}"
     for reply in told:
         assert_sendable(reply)
-    whole = long_teller.snapshot.renderer.render_story(story, lang)
-    assert visible_text("".join(r.text for r in told)) == visible_text(whole)
+    renderer = long_teller.snapshot.renderer
+    bodies = [told[0].text]
+    for reply in told[1:]:  # every later part opens with the title and "part n of N"
+        heading, body = reply.text.split("\n\n", 1)
+        view = story_view(story, lang)
+        assert heading == renderer.render("part", lang, story=view, part=reply.chapter + 1, parts=len(told))
+        assert story.title[lang] in heading
+        bodies.append(body)
+    whole = renderer.render_story(story, lang)
+    assert visible_text("".join(bodies)) == visible_text(whole)
+
+
+def test_split_html_cuts_between_sentences_whatever_tags_are_open() -> None:
+    sentence = "The <b>rower</b> saw the <i>ducks</i> and stopped, and <a href='https://e.com'>the crowd</a> cheered. "
+    paragraph = "<i>" + sentence * 30 + "</i>"
+    text = "\n\n".join([paragraph] * 4)
+    parts = split_html(text, 1000)
+    assert len(parts) > 4
+    for part in parts:
+        assert telegram_length(part) <= 1000
+        assert html_problems(part) == []
+        assert plain(part).endswith("cheered.")  # each part ends where a sentence ends
+        assert part.startswith("<i>The <b>rower</b>")
+
+
+def test_split_html_prefers_a_paragraph_to_a_sentence() -> None:
+    first, second = "<b>One.</b> Two. Three.", "Four <i>five.</i> Six."
+    assert split_html(f"{first}\n\n{second}", 40) == [first, second]
+    chinese = "<b>他停下了。</b>" + "鸭子游过去了。" * 10
+    parts = split_html(chinese, 30)
+    assert all(part.endswith("。") or part.endswith("。</b>") for part in parts)
 
 
 def test_a_chapter_that_does_not_exist_gets_the_menu(long_teller: Storyteller) -> None:

@@ -11,6 +11,7 @@ import pytest
 from bot.replies.buttons import parse_button, parse_payload
 from bot.replies.html import MESSAGE_LIMIT, html_problems, telegram_length
 from bot.replies.model import Outcome, Reply
+from bot.replies.render import NOTICE_KINDS, plain
 from bot.replies.storyteller import PAGE_SIZE, Storyteller
 
 
@@ -66,7 +67,7 @@ def test_a_bad_deep_link_gets_the_welcome(storyteller: Storyteller, payload: str
     assert "welcome!" in reply.text
     featured = {s.id for s in storyteller.snapshot.catalog.featured()}
     assert {b.data.split(":")[-1] for row in reply.buttons[:-1] for b in row} == featured
-    assert reply.buttons[-1][0].data == "p:en:0"
+    assert reply.buttons[-1][0].data == "a:en"
 
 
 # --- buttons ----------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_an_off_topic_question_gets_a_fallback_with_suggestions(storyteller: Sto
     assert reply.outcome is Outcome.FALLBACK
     assert reply.story_id is None
     assert "I don't have a story for that one" in reply.text
-    assert reply.buttons[-1][0].data == "p:en:0"
+    assert reply.buttons[-1][0].data == "a:en"
     assert 1 <= len(reply.buttons) - 1 <= 3
 
 
@@ -200,3 +201,45 @@ def test_notices_are_never_empty(storyteller: Storyteller, kind: str) -> None:
         reply = storyteller.notice(kind, lang)
         assert reply.outcome is Outcome.MENU
         assert reply.text.strip() and html_problems(reply.text) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_reply_carries_a_way_on(storyteller: Storyteller, lang: str) -> None:
+    questions = [
+        "who stopped for the ducks?",
+        "thanks",
+        "bye",
+        "hi",
+        "who are you",
+        "track my order",
+        "did he win?",
+        "jack ma",
+        "😀😀",
+        "🦆",
+        "?",
+        "谢谢",
+        "再见",
+        "/help",
+        "/stories",
+        "/language",
+    ]
+    replies = [storyteller.answer(q, lang) for q in questions]
+    replies += [storyteller.notice(kind, lang) for kind in NOTICE_KINDS if kind != "language_choose"]
+    replies += [storyteller.press(data, lang) for data in ("a:en", "p:en:0", "l:zh", "garbage", "s:en:founding")]
+    replies += [storyteller.playful(lang), storyteller.start("", lang)[0], storyteller.help(lang)]
+    for reply in replies:
+        assert reply.buttons, (reply.question, reply.outcome, reply.text[:60])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_list_appears_once_as_buttons_under_a_one_line_lead_in(storyteller: Storyteller, lang: str) -> None:
+    clarifying = [storyteller.answer(q, lang) for q in ("alibaba", "jack ma", "马云")]
+    clarifying = [r for r in clarifying if r.outcome is Outcome.CLARIFY]
+    assert clarifying, "a bare topic word offers a choice"
+    listing = [storyteller.catalogue(lang), storyteller.answer("track my order", lang), *clarifying]
+    for reply in listing:
+        titles = [b.label for row in reply.buttons for b in row if b.data.startswith("s:")]
+        assert titles, reply.text
+        lines = [line.strip("•· ").strip() for line in plain(reply.text, keep_lines=True).splitlines()]
+        assert not set(titles) & set(lines), lines  # no title listed again above its button
+        assert not any(line.startswith("•") for line in plain(reply.text, keep_lines=True).splitlines())

@@ -28,6 +28,8 @@ UI_KEYS = (
     "cmd_language",
     "inline_featured",
     "answered",
+    "none_of_these",
+    "open_bot",
 )
 # Strings a catalogue may leave out (catalogues older than them): the button shows the key instead.
 UI_OPTIONAL = ("subscribe", "unsubscribe")

@@ -194,6 +194,7 @@ def _menu_contexts(catalog: Catalog, lang: str) -> list[tuple[str, dict[str, Any
             },
         ),
         ("start", {"featured": [story_view(s, lang) for s in catalog.featured()]}),
+        ("part", {"story": views[0], "part": 2, "parts": 4}),
     ]
     contexts.extend(("notice", {"kind": kind}) for kind in NOTICE_KINDS)
     contexts.extend(("subscription", {"kind": kind}) for kind in SUBSCRIPTION_KINDS)

@@ -10,8 +10,7 @@ from pathlib import Path
 from bot.commands.common import settings_for
 from bot.commands.logs import duration
 from bot.config import DATA
-from bot.live import build_snapshot
-from bot.matching.matcher import Matcher
+from bot.live import Snapshot, build_snapshot
 from bot.ops.logread import read_records
 from bot.ops.report import summarise
 from bot.ops.report_view import render_html, render_json, render_text
@@ -34,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     since = time.time() - args.since if args.since is not None else None
     if not path.exists():
         print(f"note: there is no exchange log at {path} (yet)", file=sys.stderr)
-    report = summarise(read_records(path, since), since, _matcher(settings.stories_dir))
+    snapshot = _snapshot(settings.stories_dir)
+    titles = {s.id: s.title["en"] for s in snapshot.catalog.stories.values()} if snapshot else None
+    report = summarise(read_records(path, since), since, snapshot.matcher if snapshot else None, titles)
     if args.html:
         args.html.parent.mkdir(parents=True, exist_ok=True)
         args.html.write_text(render_html(report), encoding="utf-8")
@@ -43,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _matcher(root: Path) -> Matcher | None:
-    """The catalogue's matcher for suggestions; None (with a note) when it cannot be loaded."""
+def _snapshot(root: Path) -> Snapshot | None:
+    """The catalogue (matcher, titles) for suggestions; None (with a note) when it cannot be loaded."""
     snapshot, _ = build_snapshot(root)
     if snapshot is None:
         print(
@@ -52,4 +53,4 @@ def _matcher(root: Path) -> Matcher | None:
             file=sys.stderr,
         )
         return None
-    return snapshot.matcher
+    return snapshot

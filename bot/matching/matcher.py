@@ -407,6 +407,12 @@ class Matcher:
         ranked = self._ranked(query, self._scores(query), limit)
         return [Candidate(self._classes[x.cls], round(x.score, 1)) for x in ranked]
 
+    def offtopic_likeness(self, question: str) -> float:
+        """How near the question is to one of the off-topic examples, 0–100 (0: there are none)."""
+        if self._offtopic is None:
+            return 0.0
+        return self._phrase(self._offtopic, self._query(question).content, fuzz.ratio)
+
     def evidence(self, question: str) -> Evidence:
         """Everything the question shows: ranked stories, and the signals `decide` reads."""
         config = self.config

@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.catalog.problems import Problem
 from bot.live import CatalogStore
 from bot.ops.blocklist import Blocklist
+from bot.ops.fans import is_handle, resolve
 from bot.ops.logread import parse_duration, read_records
 from bot.ops.reload import Watcher
 from bot.ops.report import Report, summarise
@@ -21,6 +22,7 @@ from bot.replies.html import MESSAGE_LIMIT
 
 COMMANDS = ("stats", "misses", "reload", "block", "unblock")
 WINDOW = 86400.0
+KNOWN_FANS = 30 * 86400.0
 MISSES_SHOWN = ((10, 3, 80), (8, 2, 60), (5, 1, 40), (3, 1, 30))  # clusters, examples, chars
 PROBLEMS_SHOWN = ((10, 300), (5, 200), (3, 120), (1, 80))  # problems, chars
 
@@ -94,8 +96,9 @@ class AdminCommands:
         except ValueError:
             return None
         since = self._clock() - window
-        matcher = self.store.current().matcher
-        return summarise(read_records(self.log_path, since), since, matcher), window
+        snapshot = self.store.current()
+        titles = {s.id: s.title["en"] for s in snapshot.catalog.stories.values()}
+        return summarise(read_records(self.log_path, since), since, snapshot.matcher, titles), window
 
     def stats(self, args: Sequence[str] = ()) -> str:
         """/stats [DURATION]: figures over the last day (or DURATION)."""
@@ -111,6 +114,11 @@ class AdminCommands:
             return render("admin_usage.html.j2", command="misses")
         return misses_text(*found)
 
+    def _known_fans(self) -> set[str]:
+        # A handle is looked up among the fans of the last KNOWN_FANS seconds, and the blocked ones.
+        since = self._clock() - KNOWN_FANS
+        return {r.user_key for r in read_records(self.log_path, since) if r.user_key} | set(self.blocklist.keys())
+
     def reload(self) -> str:
         """/reload: rebuild the catalogue now; the old one keeps serving if the edit is broken."""
         if self.watcher is not None:
@@ -120,11 +128,13 @@ class AdminCommands:
         return reload_text(swapped, problems, self.store.generation, self.store.root.parent)
 
     def block(self, args: Sequence[str], *, add: bool = True) -> str:
-        """/block KEY or /unblock KEY: a fan by the key the log and digests show."""
+        """/block FAN or /unblock FAN: a fan by the key the log shows or the handle digests show."""
         command = "block" if add else "unblock"
         if len(args) != 1:
             return render("admin_usage.html.j2", command=command)
         key = args[0].strip()
+        if is_handle(key):
+            key = resolve(key, self._known_fans()) or key
         try:
             changed = self.blocklist.block(key) if add else self.blocklist.unblock(key)
         except ValueError:

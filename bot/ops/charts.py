@@ -72,8 +72,8 @@ def timeline_chart(report: Report) -> Chart:
     scale = TIMELINE_HEIGHT / top
     slot = plot_width / max(len(buckets), 1)
     gap = min(2.0, slot * 0.2)
-    fmt = "%H:%M" if report.bucket_seconds == HOUR else "%m-%d"
-    if report.bucket_seconds == HOUR and buckets and buckets[-1].start - buckets[0].start >= DAY:
+    fmt = "%H:%M" if report.bucket_seconds <= HOUR else "%m-%d"
+    if report.bucket_seconds <= HOUR and buckets and buckets[-1].start - buckets[0].start >= DAY:
         fmt = "%m-%d %H:%M"
     bars: list[Bar] = []
     labels: list[Tick] = []
@@ -105,9 +105,10 @@ def story_chart(report: Report) -> Chart:
     half = (ROW_HEIGHT - 6) / 2
     for i, row in enumerate(rows):
         y = PLOT_TOP + i * ROW_HEIGHT
-        bars.append(Bar("told", plot_left, y, row.told * scale, half, row.told, row.story))
-        bars.append(Bar("missed", plot_left, y + half, row.missed * scale, half, row.missed, row.story))
-        labels.append(Tick(plot_left - 8, y + half + 4, row.story))
+        title = report.title(row.story)
+        bars.append(Bar("told", plot_left, y, row.told * scale, half, row.told, title))
+        bars.append(Bar("missed", plot_left, y + half, row.missed * scale, half, row.missed, title))
+        labels.append(Tick(plot_left - 8, y + half + 4, title))
     baseline = PLOT_TOP + len(rows) * ROW_HEIGHT
     ticks = tuple(
         Tick(plot_left + plot_width * k / 4, baseline + 14, str(top * k // 4)) for k in range(5) if top * k % 4 == 0

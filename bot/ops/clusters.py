@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
 from bot.matching.matcher import Matcher
 from bot.matching.text import normalise, terms
+from bot.ops.advice import Advice, advise
 
 # token_set_ratio over content words (stop words dropped, stemmed; Chinese as bigrams): 75 joins
 # "how do I get a refund" / "refund please" / "can I get my refund" and "where is my order" /
@@ -29,6 +30,8 @@ class Cluster:
     examples: tuple[str, ...]
     closest: str | None = None
     closest_score: float = 0.0
+    fans: tuple[str, ...] = ()  # the user keys of the fans who asked, most frequent phrasing first
+    advice: str = ""  # where the group belongs: an `Advice` (story, followup, smalltalk, offtopic)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready form."""
@@ -37,6 +40,8 @@ class Cluster:
             "examples": list(self.examples),
             "closest": self.closest,
             "closest_score": round(self.closest_score, 1),
+            "fans": list(self.fans),
+            "advice": self.advice,
         }
 
 
@@ -51,11 +56,21 @@ def cluster(
     *,
     threshold: float = THRESHOLD,
     examples: int = EXAMPLES,
+    fans: Iterable[str] = (),
 ) -> list[Cluster]:
-    """Greedy leader clustering, most frequent phrasings first; largest cluster first."""
+    """Greedy leader clustering, most frequent phrasings first; largest cluster first.
+
+    `fans`, when given, runs beside `questions`: who asked each, kept with each cluster.
+    """
     spellings: dict[str, Counter[str]] = {}  # normalised phrasing → how fans spelled it
+    askers: dict[str, dict[str, None]] = {}  # normalised phrasing → its fans, in order
+    fan_of = iter(fans)
     for question in questions:
-        spellings.setdefault(normalise(question), Counter())[question.strip()] += 1
+        norm = normalise(question)
+        spellings.setdefault(norm, Counter())[question.strip()] += 1
+        asker = next(fan_of, "")
+        if asker:
+            askers.setdefault(norm, {})[asker] = None
     order = sorted(spellings, key=lambda n: (-spellings[n].total(), n))
     leaders: list[str] = []
     members: list[list[str]] = []
@@ -67,7 +82,13 @@ def cluster(
             members.append([norm])
         else:
             members[found[2]].append(norm)
-    clusters = [_cluster([_shown(spellings[n]) for n in norms], matcher, examples) for norms in members]
+    clusters = [
+        replace(
+            _cluster([_shown(spellings[n]) for n in norms], matcher, examples),
+            fans=tuple(dict.fromkeys(fan for n in norms for fan in askers.get(n, {}))),
+        )
+        for norms in members
+    ]
     clusters.sort(key=lambda c: (-c.count, c.examples))
     return clusters
 
@@ -81,7 +102,8 @@ def _cluster(phrasings: list[tuple[str, int]], matcher: Matcher | None, examples
     """`phrasings` come most frequent first (the order the greedy pass met them)."""
     closest, score = _closest(phrasings[:VOTERS], matcher)
     count = sum(n for _, n in phrasings)
-    return Cluster(count, tuple(t for t, _ in phrasings[:examples]), closest, score)
+    advice = advise(phrasings[0][0], closest, matcher) if phrasings else Advice.OFFTOPIC
+    return Cluster(count, tuple(t for t, _ in phrasings[:examples]), closest, score, advice=advice.value)
 
 
 def _closest(ranked: list[tuple[str, int]], matcher: Matcher | None) -> tuple[str | None, float]:

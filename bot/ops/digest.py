@@ -22,6 +22,7 @@ Send = Callable[[str], Awaitable[None]]
 
 KEEP = 500  # distinct phrasings (and error messages) kept per batch; beyond, only counted
 ERROR_CHARS = 300
+FANS_SHOWN = 2  # fans named (with their /block_ handle) beside each missed phrasing
 PROBLEM_CHARS = 400
 # Tried in order until the digest fits one message: (examples shown, characters per example).
 LAYOUTS = ((5, 120), (5, 60), (3, 60), (1, 40), (0, 0))
@@ -39,6 +40,7 @@ class _Batch:
     fallback: int = 0
     phrasings: Counter[str] = field(default_factory=Counter)  # by normalised text
     examples: dict[str, str] = field(default_factory=dict)  # normalised → first seen
+    fans: dict[str, dict[str, None]] = field(default_factory=dict)  # normalised → who asked, in order
     errors: Counter[str] = field(default_factory=Counter)
     error_total: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -94,6 +96,8 @@ class Digest:
         if key in batch.phrasings or len(batch.phrasings) < KEEP:
             batch.phrasings[key] += 1
             batch.examples.setdefault(key, exchange.question.strip())
+            if exchange.user_key:
+                batch.fans.setdefault(key, {})[exchange.user_key] = None
 
     def add_problems(self, problems: list[Problem]) -> None:
         """Report a rejected catalogue edit (the hot-reload watcher's on_problems)."""
@@ -148,7 +152,10 @@ class Digest:
 def compose(batch: _Batch, root: Path | None = None) -> str:
     """The digest for one batch, shortened (fewer, shorter examples) until it fits a message."""
     ranked = sorted(
-        ((count, batch.examples[key]) for key, count in batch.phrasings.items()),
+        (
+            (count, batch.examples[key], tuple(batch.fans.get(key, {}))[:FANS_SHOWN])
+            for key, count in batch.phrasings.items()
+        ),
         key=lambda kv: (-kv[0], kv[1]),
     )
     errors = sorted(batch.errors.items(), key=lambda kv: (-kv[1], kv[0]))

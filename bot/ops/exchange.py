@@ -35,6 +35,7 @@ class Exchange:
     kind: str = "message"  # message, command, callback, inline, deep_link, non_text
     error: str | None = None
     time: float = field(default_factory=time.time)
+    rule: str = ""  # which rule of the core's decision chose the answer (bot/matching/decide.py)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object written to the exchange log."""
@@ -81,6 +82,7 @@ class Exchange:
                 kind=str(record.get("kind") or "message"),
                 error=_opt_str(record.get("error")),
                 time=float(record["time"]),
+                rule=str(record.get("rule") or ""),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not an exchange record: {exc}") from exc

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.matching.matcher import Matcher
+from bot.matching.text import normalise
 from bot.ops.clusters import Cluster, cluster
 from bot.ops.exchange import Exchange
 from bot.ops.report_broadcast import KINDS as BROADCAST_KINDS
@@ -18,6 +19,10 @@ HOUR = 3600
 DAY = 86400
 WEEK = 7 * DAY
 MAX_BUCKETS = 200
+MINUTE = 60
+MINUTE_SIZES = (1, 5, 10, 15, 30)  # minutes a bucket, for spans under MINUTES_UNTIL
+MINUTES_UNTIL = 3 * HOUR
+ASKED_AGAIN = 60.0  # seconds: a fan who asks again this soon after a story probably got the wrong one
 ERROR_CHARS = 200
 
 
@@ -50,6 +55,17 @@ class Bucket:
 
 
 @dataclass(frozen=True, slots=True)
+class Rephrased:
+    """A story told as an answer, then the same fan asking again within ASKED_AGAIN seconds:
+    likely the wrong story, though it counts as answered."""
+
+    story: str
+    question: str
+    again: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything `storybot report`, /stats and /misses show."""
 
@@ -64,8 +80,9 @@ class Report:
     fallback: int
     smalltalk: int
     errors: int
-    blocked: int
+    blocked: int  # messages (and presses) from blocked fans
     inline: int = 0
+    blocked_fans: int = 0
     stories: tuple[StoryCount, ...] = ()
     campaigns: tuple[CampaignCount, ...] = ()
     error_messages: tuple[tuple[str, int], ...] = ()
@@ -73,6 +90,12 @@ class Report:
     timeline: tuple[Bucket, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     broadcasts: tuple[BroadcastReach, ...] = ()
+    rephrased: tuple[Rephrased, ...] = ()
+    titles: tuple[tuple[str, str], ...] = ()  # (story id, title) for the stories named
+
+    def title(self, story: str) -> str:
+        """A story's title as marketers know it (its id when the catalogue does not have it)."""
+        return dict(self.titles).get(story, story)
 
     @property
     def misses(self) -> int:
@@ -106,6 +129,7 @@ class Report:
             "smalltalk": self.smalltalk,
             "errors": self.errors,
             "blocked": self.blocked,
+            "blocked_fans": self.blocked_fans,
             "inline": self.inline,
             "stories": [vars_of(s) for s in self.stories],
             "campaigns": [vars_of(c) for c in self.campaigns],
@@ -114,15 +138,22 @@ class Report:
             "timeline": [vars_of(b) for b in self.timeline],
             "clusters": [c.to_json() for c in self.clusters],
             "broadcasts": [vars_of(b) for b in self.broadcasts],
+            "rephrased": [vars_of(r) for r in self.rephrased],
+            "titles": dict(self.titles),
         }
 
 
-def vars_of(item: StoryCount | CampaignCount | Bucket | BroadcastReach) -> dict[str, Any]:
+def vars_of(item: StoryCount | CampaignCount | Bucket | BroadcastReach | Rephrased) -> dict[str, Any]:
     """A slotted dataclass as a dict."""
     return {name: getattr(item, name) for name in item.__slots__}
 
 
-def summarise(records: Iterable[Exchange], since: float | None = None, matcher: Matcher | None = None) -> Report:
+def summarise(
+    records: Iterable[Exchange],
+    since: float | None = None,
+    matcher: Matcher | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> Report:
     """Count the records at or after `since`; cluster the misses (closest story from `matcher`)."""
     kept = [r for r in records if since is None or r.time >= since]
     questions = [r for r in kept if r.is_question]
@@ -140,7 +171,8 @@ def summarise(records: Iterable[Exchange], since: float | None = None, matcher: 
     first = min((r.time for r in kept), default=None)
     last = max((r.time for r in kept), default=None)
     size, timeline = _timeline(questions, since if since is not None else first, last)
-    clusters = cluster((r.question for r in questions if r.is_miss), matcher)
+    missed_questions = [r for r in questions if r.is_miss]
+    clusters = cluster((r.question for r in missed_questions), matcher, fans=(r.user_key for r in missed_questions))
     missed: Counter[str] = Counter()
     for group in clusters:
         if group.closest:
@@ -158,6 +190,7 @@ def summarise(records: Iterable[Exchange], since: float | None = None, matcher: 
         smalltalk=outcomes["smalltalk"],
         errors=len(errors),
         blocked=sum(r.outcome == "blocked" for r in kept),
+        blocked_fans=len({r.user_key for r in kept if r.outcome == "blocked" and r.user_key}),
         inline=sum(r.kind == "inline" for r in kept),
         stories=tuple(
             StoryCount(story, told[story], asked[story], missed[story])
@@ -177,6 +210,34 @@ def summarise(records: Iterable[Exchange], since: float | None = None, matcher: 
         timeline=timeline,
         clusters=tuple(clusters),
         broadcasts=broadcast_reach(kept),
+        rephrased=asked_again(kept),
+        titles=tuple(sorted((titles or {}).items())),
+    )
+
+
+def asked_again(records: list[Exchange], within: float = ASKED_AGAIN) -> tuple[Rephrased, ...]:
+    """Stories told as an answer that the same fan followed with another question within `within` s."""
+    last: dict[tuple[str, str], Exchange] = {}  # (fan, chat) → their last typed question
+    found: Counter[tuple[str, str, str]] = Counter()
+    for r in sorted(records, key=lambda r: r.time):
+        if r.kind != "message" or not r.is_question or not r.user_key:
+            continue
+        fan = (r.user_key, r.chat_key)
+        before = last.get(fan)
+        if (
+            before is not None
+            and before.outcome == "story"
+            and before.story
+            and r.time - before.time <= within
+            and r.outcome != "smalltalk"  # "thanks" or "hi" after a story is not asking again
+            and r.story != before.story  # a question about the same story is a follow-up, not a retry
+            and normalise(r.question) != normalise(before.question)
+        ):
+            found[(before.story, before.question.strip(), r.question.strip())] += 1
+        last[fan] = r
+    return tuple(
+        Rephrased(story, question, again, n)
+        for (story, question, again), n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
     )
 
 
@@ -190,7 +251,9 @@ def _timeline(questions: list[Exchange], start: float | None, end: float | None)
     if start is None or end is None or end < start:
         return HOUR, ()
     span = end - start
-    if span <= 2 * DAY:
+    if span < MINUTES_UNTIL:  # a ten-minute span drawn in minutes, not as one wide hour
+        size = next(m * MINUTE for m in MINUTE_SIZES if span / (m * MINUTE) <= 60)
+    elif span <= 2 * DAY:
         size = HOUR
     elif span <= MAX_BUCKETS * DAY:
         size = DAY

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 from bot.ops.charts import story_chart, timeline_chart
-from bot.ops.report import DAY, HOUR, Report
+from bot.ops.report import DAY, HOUR, MINUTE, Report
 from bot.ops.templating import render
 
 CLUSTERS_SHOWN = 30
 
 
 def _period(report: Report) -> str:
+    if report.bucket_seconds < HOUR:
+        minutes = report.bucket_seconds // MINUTE
+        return "minute" if minutes == 1 else f"{minutes} minutes"
     if report.bucket_seconds == HOUR:
         return "hour"
     return "day" if report.bucket_seconds == DAY else "week"

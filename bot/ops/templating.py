@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from bot.ops.fans import handle
 from bot.ops.tail import visible
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -51,7 +52,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(when=when, percent=percent, cut=cut, visible=visible, span=span)
+    env.filters.update(when=when, percent=percent, cut=cut, visible=visible, span=span, handle=handle)
     return env
 
 

@@ -25,6 +25,11 @@ def notify_data(on: bool, lang: str) -> str:
     return f"n:{lang}:{int(on)}"
 
 
+def catalogue_data(lang: str) -> str:
+    """Callback data that opens the catalogue anew (paging through it is `page_data`)."""
+    return f"a:{lang}"
+
+
 def parse_button(data: str) -> tuple[str, list[str]] | None:
     """Validate callback data; None when it is not ours (forged, old format, garbage)."""
     if not isinstance(data, str) or not data.isascii() or len(data) > 64:
@@ -39,6 +44,7 @@ def parse_button(data: str) -> tuple[str, list[str]] | None:
         "p": len(args) == 2 and args[1].isdigit() and len(args[1]) <= 4,
         "l": len(args) == 1,
         "n": len(args) == 2 and args[1] in ("0", "1"),
+        "a": len(args) == 1,
     }
     return (kind, args) if valid.get(kind, False) else None
 

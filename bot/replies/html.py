@@ -107,13 +107,93 @@ def _tag_name(token: str) -> str:
 
 
 def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split valid Telegram HTML into parts of at most `limit`, closing and reopening tags."""
-    return _split(text, limit)[0]
+    """Split valid Telegram HTML into parts of at most `limit`, closing and reopening tags.
+
+    Cuts fall between paragraphs where they can, else between lines, else between sentences,
+    whatever tags are open there; only a sentence longer than a whole message is cut inside.
+    """
+    return _split_at_boundaries(text, limit)[0]
 
 
 def needs_hard_cut(text: str, limit: int = MESSAGE_LIMIT) -> bool:
     """Whether splitting `text` has to cut inside a word: no break to cut at in a whole message."""
-    return _split(text, limit)[1]
+    return _split_at_boundaries(text, limit)[1]
+
+
+# Where a message may end, strongest first: a paragraph, a line, a sentence.
+_BOUNDARY = re.compile(r"\n\s*\n|\n|(?<=[.!?])\s+|(?<=[。！？])")
+
+
+def _boundaries(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Every place a part may end: (position, strength 3..1, the opening tags open there)."""
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    open_tags: list[str] = []
+    pos = 0
+    for token in [*_TOKEN.finditer(text), None]:
+        end = token.start() if token is not None else len(text)
+        for match in _BOUNDARY.finditer(text, pos, end):
+            gap = match.group()
+            strength = 3 if gap.count("\n") >= 2 else 2 if "\n" in gap else 1
+            found.append((match.end(), strength, tuple(open_tags)))
+        if token is None:
+            break
+        tag = token.group()
+        if tag.startswith("</"):
+            if open_tags:
+                open_tags.pop()
+        elif tag.startswith("<") and not tag.endswith("/>"):
+            open_tags.append(tag)
+        pos = token.end()
+    return found
+
+
+def _split_at_boundaries(text: str, limit: int) -> tuple[list[str], bool]:
+    if telegram_length(text) <= limit:
+        return [text], False
+    cuts = _boundaries(text)
+    parts: list[str] = []
+    hard = False
+    start, reopened = 0, ""
+    while start < len(text):
+        rest = reopened + text[start:]
+        if telegram_length(rest) <= limit:
+            parts.append(rest)
+            break
+        best = _best_cut(text, cuts, start, reopened, limit)
+        if best is None:  # one sentence longer than a message: cut it up to its end
+            after = next((c for c in cuts if c[0] > start), None)
+            end, tags = (after[0], after[2]) if after is not None else (len(text), ())
+            pieces, cut_inside = _split(reopened + text[start:end].rstrip() + _closing(tags), limit)
+            parts.extend(pieces)
+            hard = hard or cut_inside
+        else:
+            end, tags = best
+            parts.append(reopened + text[start:end].rstrip() + _closing(tags))
+        start, reopened = end, "".join(tags)
+    return [part.strip() for part in parts if has_text(part)], hard
+
+
+def _best_cut(
+    text: str, cuts: list[tuple[int, int, tuple[str, ...]]], start: int, reopened: str, limit: int
+) -> tuple[int, tuple[str, ...]] | None:
+    """The furthest fitting cut of the strongest kind that leaves the part at least a third full."""
+    fitting: list[tuple[int, int, tuple[str, ...]]] = []
+    for pos, strength, tags in cuts:
+        if pos <= start:
+            continue
+        if telegram_length(text[start:pos]) > limit:
+            break  # every later cut is longer still
+        if telegram_length(reopened + text[start:pos].rstrip() + _closing(tags)) <= limit:
+            fitting.append((pos, strength, tags))
+    for strength in (3, 2, 1):
+        strong = [c for c in fitting if c[1] >= strength]
+        if strong and (strength == 1 or telegram_length(text[start : strong[-1][0]]) > limit // 3):
+            return strong[-1][0], strong[-1][2]
+    return None
+
+
+def _closing(tags: tuple[str, ...]) -> str:
+    return "".join(f"</{_tag_name(tag)}>" for tag in reversed(tags))
 
 
 def has_text(html: str) -> bool:

@@ -34,6 +34,8 @@ class Reply:
     chapter_count: int = 1
     intent: str | None = None
     offered: tuple[str, ...] = ()  # story ids offered as choices (did you mean, suggestions)
+    rule: str = ""  # why the core decided so: the rule of bot/matching/decide.py (answers only)
+    preview: str | None = None  # a link the template asks to preview under the message; else none
 
     def to_json(self) -> dict[str, Any]:
         """The shape `storybot ask --json` prints."""

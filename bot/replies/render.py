@@ -29,9 +29,24 @@ TEMPLATE_NAMES = (
     "start",
     "notice",
     "subscription",
+    "part",
 )
-NOTICE_KINDS = ("non_text", "flood", "stale", "language_choose", "language_set", "all_told", "error")
 SUBSCRIPTION_KINDS = ("subscribed", "already_subscribed", "unsubscribed", "not_subscribed")
+NOTICE_KINDS = (
+    "non_text",
+    "playful",
+    "sent_private",
+    "open_private",
+    "flood",
+    "stale",
+    "language_choose",
+    "language_set",
+    "all_told",
+    "error",
+)
+# A template asks for a link preview under its message with `{% set link_preview = "https://…" %}`;
+# otherwise previews stay off (the Telegram application's Defaults).
+LINK_PREVIEW = "link_preview"
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TAGS = re.compile(r"<[^>]+>")
 # One operator may not build more than this: `'x' * 10**9` or `7 ** 10**9` is a single C call
@@ -146,14 +161,29 @@ class Renderer:
 
     def render(self, name: str, lang: str, **context: Any) -> str:
         """Render template `name` in `lang`; user text in `context` is escaped as data."""
+        return self._render(name, lang, **context)[0]
+
+    def _render(self, name: str, lang: str, **context: Any) -> tuple[str, str | None]:
+        # Template.render's own steps, keeping the context: what the template sets at its top level
+        # (`link_preview`) is read from it. handle_exception points errors at the template's lines.
         template = self.env.get_template(template_file(name, lang))
-        html = template.render(lang=lang, ui=self.catalog.ui.get(lang, {}), **context)
-        return _BLANK_LINES.sub("\n\n", html).strip()
+        rendering = template.new_context({"lang": lang, "ui": self.catalog.ui.get(lang, {}), **context})
+        try:
+            html = self.env.concat(template.root_render_func(rendering))
+        except Exception:
+            self.env.handle_exception()
+        asked = rendering.vars.get(LINK_PREVIEW)
+        preview = asked if isinstance(asked, str) and asked.startswith("https://") else None
+        return _BLANK_LINES.sub("\n\n", html).strip(), preview
 
     def render_story(self, story: Story, lang: str) -> str:
         """A story in its own template when it has one, else `story`."""
+        return self.render_story_asking(story, lang)[0]
+
+    def render_story_asking(self, story: Story, lang: str) -> tuple[str, str | None]:
+        """The story, and the https link the template asks Telegram to preview (`link_preview`), if any."""
         name = story.template or "story"
-        return self.render(name, lang, story=story_view(story, lang), related=self.related(story, lang))
+        return self._render(name, lang, story=story_view(story, lang), related=self.related(story, lang))
 
     def related(self, story: Story, lang: str) -> list[dict[str, Any]]:
         """The related stories a template may mention."""

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from bot.catalog.model import LANGS, Story
 from bot.matching.decide import ALL_TOLD, Context
 from bot.matching.text import detect_lang
-from bot.replies.buttons import chapter_data, page_data, parse_button, parse_payload, story_data
+from bot.replies.buttons import catalogue_data, chapter_data, page_data, parse_button, parse_payload, story_data
 from bot.replies.conversation import Conversation
 from bot.replies.model import Button, Outcome, Reply
 from bot.replies.render import story_view
@@ -46,8 +46,16 @@ class Storyteller:
         snap = self.snapshot
         reply_lang = _lang(lang) if lang else detect_lang(question)
         decision = snap.matcher.decide(question, self.context(conversation or Conversation()))
+        if decision.outcome not in (Outcome.STORY, Outcome.CLARIFY) and not any(c.isalnum() for c in question):
+            # Emoji alone (and not a story's own, like 🦆): a smile and the featured stories.
+            return replace(self.playful(reply_lang), question=question, score=decision.score, rule=decision.rule)
         alternatives = tuple(c for c in decision.candidates if c.story_id != decision.story_id)
-        common: dict[str, Any] = {"question": question, "score": decision.score, "alternatives": alternatives}
+        common: dict[str, Any] = {
+            "question": question,
+            "score": decision.score,
+            "alternatives": alternatives,
+            "rule": decision.rule,
+        }
         stories = snap.catalog.stories
         if decision.outcome is Outcome.STORY and decision.story_id in stories:
             return _with(self._story(snap, stories[decision.story_id], reply_lang, 0), **common)
@@ -89,7 +97,10 @@ class Storyteller:
             question=common["question"],
             choices=[story_view(s, lang) for s in choices],
         )
-        buttons = tuple((Button(s.title[lang], story_data(s.id, lang)),) for s in choices)
+        buttons = (
+            *_story_rows(choices, lang),
+            (Button(_ui(snap, lang, "none_of_these"), catalogue_data(lang)),),
+        )
         offered = tuple(s.id for s in choices)
         return Reply(Outcome.CLARIFY, text, lang, buttons=buttons, offered=offered, **common)
 
@@ -102,7 +113,7 @@ class Storyteller:
             reply=Markup(snap.catalog.smalltalk[intent].reply[lang]),
             featured=[story_view(s, lang) for s in featured],
         )
-        buttons = _story_rows(featured, lang) if intent in {"help", "greeting"} else ()
+        buttons = _story_rows(featured, lang) if intent in {"help", "greeting"} else _all_stories(snap, lang)
         return Reply(Outcome.SMALLTALK, text, lang, intent=intent, buttons=buttons, **common)
 
     def _all_told(self, snap: Snapshot, lang: str, common: dict[str, Any]) -> Reply:
@@ -110,7 +121,7 @@ class Storyteller:
         text = snap.renderer.render("notice", lang, kind=ALL_TOLD)
         buttons = (
             *_story_rows(featured, lang),
-            (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+            (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
         )
         return Reply(Outcome.SMALLTALK, text, lang, intent=ALL_TOLD, buttons=buttons, **common)
 
@@ -124,7 +135,7 @@ class Storyteller:
         )
         buttons = (
             *_story_rows(suggestions, lang),
-            (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+            (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
         )
         offered = tuple(s.id for s in suggestions)
         return Reply(Outcome.FALLBACK, text, lang, buttons=buttons, offered=offered, **common)
@@ -148,7 +159,7 @@ class Storyteller:
             related = [snap.catalog.stories[i] for i in story.related if i in snap.catalog.stories]
             buttons = (
                 *_story_rows(related, lang),
-                (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+                (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
             )
         else:
             buttons = ((Button(_ui(snap, lang, "continue"), chapter_data(story.id, chapter + 1, lang)),),)
@@ -161,6 +172,7 @@ class Storyteller:
             buttons=buttons,
             chapter=chapter,
             chapter_count=len(chapters),
+            preview=snap.preview(story, lang) if chapter == 0 else None,
         )
 
     def start(self, payload: str = "", lang: str | None = None) -> tuple[Reply, str | None]:
@@ -176,7 +188,7 @@ class Storyteller:
         text = snap.renderer.render("start", lang, featured=[story_view(s, lang) for s in featured])
         buttons = (
             *_story_rows(featured, lang),
-            (Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),
+            (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
         )
         return Reply(Outcome.MENU, text, lang, buttons=buttons), campaign
 
@@ -195,7 +207,7 @@ class Storyteller:
             Outcome.MENU,
             text,
             lang,
-            buttons=((Button(_ui(snap, lang, "all_stories"), page_data(0, lang)),),),
+            buttons=((Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),),
         )
 
     def catalogue(self, lang: str | None = None, page: int = 0) -> Reply:
@@ -223,10 +235,19 @@ class Storyteller:
         return Reply(Outcome.MENU, text, lang, buttons=buttons, chapter=page, chapter_count=pages)
 
     def notice(self, kind: str, lang: str | None = None) -> Reply:
-        """A short notice (non-text message, flood, error...)."""
+        """A short notice (non-text message, flood, error...), with the way to all the stories."""
         lang = _lang(lang)
-        text = self.snapshot.renderer.render("notice", lang, kind=kind)
-        return Reply(Outcome.MENU, text, lang)
+        snap = self.snapshot
+        text = snap.renderer.render("notice", lang, kind=kind)
+        return Reply(Outcome.MENU, text, lang, buttons=_all_stories(snap, lang))
+
+    def playful(self, lang: str | None = None) -> Reply:
+        """The answer to a sticker or a message of emoji alone: a smile and the featured stories."""
+        lang = _lang(lang)
+        snap = self.snapshot
+        text = snap.renderer.render("notice", lang, kind="playful")
+        buttons = (*_story_rows(snap.catalog.featured(), lang), *_all_stories(snap, lang))
+        return Reply(Outcome.MENU, text, lang, buttons=buttons)
 
     def language_menu(self, lang: str | None = None) -> Reply:
         """/language: a button per language."""
@@ -235,6 +256,10 @@ class Storyteller:
         text = snap.renderer.render("notice", lang, kind="language_choose")
         row = tuple(Button(_ui(snap, lang, f"lang_{code}"), f"l:{code}") for code in LANGS)
         return Reply(Outcome.MENU, text, lang, buttons=(row,))
+
+    def ui(self, lang: str, key: str) -> str:
+        """A ui.yaml string (a button's label) in `lang`."""
+        return _ui(self.snapshot, _lang(lang), key)
 
     def press(self, data: str, lang: str | None = None) -> Reply:
         """A button press; stale or forged data gets the catalogue with a polite word."""
@@ -247,6 +272,8 @@ class Storyteller:
                 reply = self.story(args[1], args[0], int(args[2]))
             elif kind == "p":
                 reply = self.catalogue(args[0], int(args[1]))
+            elif kind == "a":
+                reply = self.catalogue(args[0])
             else:
                 reply = self.notice("language_set", args[0])
             if reply is not None:
@@ -266,6 +293,10 @@ def _lang(lang: str | None) -> str:
 
 def _ui(snap: Snapshot, lang: str, key: str) -> str:
     return snap.catalog.ui.get(lang, {}).get(key, key)
+
+
+def _all_stories(snap: Snapshot, lang: str) -> tuple[tuple[Button, ...], ...]:
+    return ((Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),)
 
 
 def _story_rows(stories: list[Story], lang: str) -> tuple[tuple[Button, ...], ...]:

@@ -21,6 +21,8 @@ from bot.telegram.outbox import kind_of, record, show, stop_spinner
 
 _LOGGER = logging.getLogger(__name__)
 _SWEEP_EVERY = 1024
+TAP_FACTOR = 4  # button taps allowed per window, as a multiple of the message limit
+_TAP = "tap"
 
 
 # --- who a message is for ---------------------------------------------------------------------
@@ -72,23 +74,37 @@ class FloodVerdict(Enum):
     """What to do with one incoming message."""
 
     PASS = "pass"  # answer it
-    NOTICE = "notice"  # too many: tell the fan once, do not answer this one
-    DROP = "drop"  # still too many: ignore silently
+    NOTICE = "notice"  # too many: tell the fan once that this one and the next are skipped
+    DROP = "drop"  # still too many: skipped, as the notice said
 
 
 class FloodControl:
-    """At most `limit` answered messages per fan within `window` seconds; pure, clock injected."""
+    """At most `limit` answered messages per fan within `window` seconds; pure, clock injected.
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    Button taps (`check(fan, tap=True)`) count apart from messages, against `tap_limit`
+    (TAP_FACTOR times the message limit unless given): flipping through pages once a second
+    is reading, not flooding.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        tap_limit: int | None = None,
+    ) -> None:
         self.limit = max(1, limit)
+        self.tap_limit = max(1, tap_limit if tap_limit is not None else limit * TAP_FACTOR)
         self.window = window
         self._clock = clock
         self._accepted: dict[Hashable, deque[float]] = {}
         self._noticed: set[Hashable] = set()
         self._checks = 0
 
-    def check(self, fan: Hashable) -> FloodVerdict:
-        """Count one message from `fan` and decide; dropped messages do not extend the wait."""
+    def check(self, fan: Hashable, *, tap: bool = False) -> FloodVerdict:
+        """Count one message (or button tap) from `fan` and decide; skipped ones do not extend the wait."""
+        if tap:
+            fan = (_TAP, fan)
         now = self._clock()
         self._checks += 1
         if self._checks % _SWEEP_EVERY == 0:
@@ -96,7 +112,7 @@ class FloodControl:
         accepted = self._accepted.setdefault(fan, deque())
         while accepted and accepted[0] <= now - self.window:
             accepted.popleft()
-        if len(accepted) < self.limit:
+        if len(accepted) < (self.tap_limit if tap else self.limit):
             accepted.append(now)
             self._noticed.discard(fan)
             return FloodVerdict.PASS
@@ -134,13 +150,14 @@ async def gate(update: Update, context: StoryContext) -> None:
         raise ApplicationHandlerStop
     if inline:
         return  # Telegram sends one per keystroke; they are cheap and never flood a chat
-    verdict = context.flood.check(user.id)
+    verdict = context.flood.check(user.id, tap=update.callback_query is not None)
     if verdict is FloodVerdict.PASS:
         return
     if update.callback_query is not None:
         await stop_spinner(update.callback_query)
     reply = None
     if verdict is FloodVerdict.NOTICE and update.effective_chat is not None:
+        # The notice says plainly that messages over the limit are skipped (notice "flood").
         _LOGGER.info("Fan %s is flooding; telling them once", context.user_key)
         reply = context.storyteller.notice("flood", context.lang)
         try:

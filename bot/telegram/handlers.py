@@ -18,11 +18,12 @@ from telegram.error import Forbidden, TelegramError
 from bot.replies.buttons import parse_button
 from bot.telegram.context import StoryContext
 from bot.telegram.outbox import kind_of, record, respond, show, stop_spinner
+from bot.telegram.private import answer_privately
 
 _LOGGER = logging.getLogger(__name__)
 # The commands menu, in the order Telegram lists them; descriptions are ui.yaml's `cmd_<name>`.
 MENU = ("start", "help", "stories", "language")
-IN_PLACE = frozenset({"p", "l"})  # catalogue pages and the language menu replace themselves
+IN_PLACE = frozenset({"p"})  # only catalogue pages replace themselves; the rest is a new message
 MAX_UPDATE_CHARS = 3000
 
 
@@ -85,11 +86,18 @@ def without_mention(message: Message) -> str:
 
 
 async def non_text(update: Update, context: StoryContext) -> None:
-    """Say, kindly, that only words can be read."""
+    """A caption is answered like text; a sticker gets a smile; anything else, that only words are read."""
     started = time.perf_counter()
-    await respond(
-        update, context, context.storyteller.notice("non_text", context.lang), kind="non_text", started=started
-    )
+    message = update.message
+    caption = (message.caption or "").strip() if message is not None else ""
+    if caption:
+        reply = context.storyteller.answer(caption, context.chosen_lang, context.conversation)
+        await respond(update, context, reply, kind="non_text", started=started, question=caption)
+        return
+    teller = context.storyteller
+    playful = message is not None and message.sticker is not None
+    reply = teller.playful(context.lang) if playful else teller.notice("non_text", context.lang)
+    await respond(update, context, reply, kind="non_text", started=started)
 
 
 # --- buttons ------------------------------------------------------------------------------------
@@ -101,15 +109,17 @@ async def press(update: Update, context: StoryContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await stop_spinner(query)
     data = query.data or ""
     action = parse_button(data)
     kind = action[0] if action else None
     if kind == "l" and action is not None:
         context.chosen_lang = action[1][0]
     reply = context.storyteller.press(data, context.lang)
-    # A message sent through inline mode lives in a chat the bot may not be in: always edit it.
-    in_place = query.inline_message_id is not None or kind in IN_PLACE
+    if query.inline_message_id is not None:  # a shared card: answer the fan alone
+        await answer_privately(update, context, reply, started=started)
+        return
+    await stop_spinner(query)
+    in_place = kind in IN_PLACE
     await respond(update, context, reply, kind="callback", started=started, in_place=in_place)
 
 

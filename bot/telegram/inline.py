@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 
 from bot.catalog.model import Story
 from bot.matching.decide import Outcome
+from bot.matching.search import index_for
 from bot.matching.text import detect_lang
 from bot.replies.model import Candidate, Reply
 from bot.replies.render import plain
 from bot.replies.storyteller import Storyteller
 from bot.telegram.context import StoryContext
-from bot.telegram.outbox import keyboard, record
+from bot.telegram.outbox import keyboard, preview_options, record
 
 MAX_RESULTS = 10
 MIN_SCORE = 35.0
@@ -30,9 +31,14 @@ def ranked_stories(teller: Storyteller, query: str) -> list[tuple[Story, float]]
     ranked = snap.matcher.rank(query, MAX_RESULTS)
     outcome = snap.matcher.decide(query).outcome
     best = ranked[0].score if ranked else 0.0
+    chosen = [(stories[c.story_id], c.score) for c in ranked if c.score >= MIN_SCORE]
     if outcome not in (Outcome.STORY, Outcome.CLARIFY) and best >= snap.matcher.config.threshold:
-        return []  # a story scored well, yet the off-topic examples (or small talk) won
-    return [(stories[c.story_id], c.score) for c in ranked if c.score >= MIN_SCORE]
+        chosen = []  # a story scored well, yet the decision went elsewhere (off-topic, small talk)
+    # Then the stories whose words begin with what is typed (`kenya hock`, `鸭`): the fan may
+    # still be typing, and every term must find something, so off-topic words find nothing.
+    seen = {story.id for story, _ in chosen}
+    typed = [(stories[i], score) for i, score in index_for(snap.catalog).search(query, MAX_RESULTS) if i not in seen]
+    return (chosen + typed)[:MAX_RESULTS]
 
 
 def preview(html: str) -> str:
@@ -50,7 +56,7 @@ def card(teller: Storyteller, story: Story, lang: str) -> InlineQueryResultArtic
         id=story.id,
         title=story.title[lang],
         description=preview(story.text[lang]),
-        input_message_content=InputTextMessageContent(reply.text),
+        input_message_content=InputTextMessageContent(reply.text, **preview_options(reply)),
         reply_markup=keyboard(reply),
     )
 
@@ -68,7 +74,9 @@ async def answer_inline(update: Update, context: StoryContext) -> None:
     lang = detect_lang(query) if query else context.lang
     chosen = ranked_stories(teller, query)
     cards = [c for c in (card(teller, story, lang) for story, _ in chosen) if c is not None]
-    await inline.answer(cards, cache_time=CACHE_SECONDS, is_personal=not query)
+    # Nothing found: a button that opens the chat with the bot, where any question can be asked.
+    button = None if cards else InlineQueryResultsButton(text=teller.ui(lang, "open_bot"), start_parameter="inline")
+    await inline.answer(cards, cache_time=CACHE_SECONDS, is_personal=not query, button=button)
     summary = Reply(
         Outcome.MENU if not query else Outcome.STORY if chosen else Outcome.FALLBACK,
         "",

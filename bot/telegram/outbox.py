@@ -8,8 +8,17 @@ from __future__ import annotations
 import logging
 import time
 from functools import lru_cache
+from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
@@ -71,7 +80,15 @@ async def _send(update: Update, context: StoryContext, reply: Reply) -> Message:
     quote = None  # in groups, the reply quotes the fan's message
     if update.message is not None and chat.type != ChatType.PRIVATE:
         quote = ReplyParameters(update.message.message_id, allow_sending_without_reply=True)
-    return await context.bot.send_message(chat.id, reply.text, reply_parameters=quote, reply_markup=keyboard(reply))
+    return await context.bot.send_message(
+        chat.id, reply.text, reply_parameters=quote, reply_markup=keyboard(reply), **preview_options(reply)
+    )
+
+
+def preview_options(reply: Reply) -> dict[str, Any]:
+    """A link preview where the reply's template asked for one; else nothing, and the Defaults (off) hold."""
+    # is_disabled is said outright: PTB fills the fields left unset from the Defaults, which disable.
+    return {"link_preview_options": LinkPreviewOptions(is_disabled=False, url=reply.preview)} if reply.preview else {}
 
 
 async def _edit(query: CallbackQuery, reply: Reply) -> bool:
@@ -155,6 +172,7 @@ def record(
         latency_ms=(time.perf_counter() - started) * 1000,
         kind=kind,
         error=error,
+        rule=reply.rule if reply else "",
     )
     for sink in context.sinks:
         try:

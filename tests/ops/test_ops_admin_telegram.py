@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from bot.live import CatalogStore
 from bot.ops.admin import COMMANDS, AdminCommands
 from bot.ops.blocklist import Blocklist
 from bot.ops.exchange import pseudonym
+from bot.ops.fans import handle
 from bot.telegram.admin import admin_registrar, moderator_sender
 from bot.telegram.app import build_application
 from bot.telegram.context import App
@@ -34,8 +36,8 @@ class Bot:
         self.app, self.request, self.admin, self.settings = app, request, admin, settings
         self._updates = itertools.count(1)
 
-    async def say(self, user_id: int, text: str) -> list[str]:
-        """Send a private message from `user_id`; return what the bot answered."""
+    async def say(self, user_id: int, text: str, **extra: Any) -> list[str]:
+        """Send a private message from `user_id` (`extra`: other message fields); return what the bot answered."""
         before = len(self.request.texts_to(user_id))
         update_id = next(self._updates)
         message: dict[str, Any] = {
@@ -44,6 +46,7 @@ class Bot:
             "chat": {"id": user_id, "type": "private"},
             "from": {"id": user_id, "is_bot": False, "first_name": "Someone"},
             "text": text,
+            **extra,
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -116,3 +119,40 @@ async def test_the_digest_goes_to_the_moderators_chat_as_html(bot: Bot) -> None:
     await send("<b>1 miss</b>")
     (call,) = [p for p in bot.request.to("sendMessage") if int(p["chat_id"]) == -100123]
     assert call["text"] == "<b>1 miss</b>" and call["parse_mode"] == "HTML"
+
+
+# --- moderating from the chat: handles, taps, replies, private answers -------------------------
+
+GROUP = -100777
+
+
+async def test_misses_name_fans_and_a_tap_on_their_handle_blocks_them(bot: Bot) -> None:
+    (misses,) = await bot.say(ADMIN, "/misses 7d")
+    handles = re.findall(r"/block_([0-9a-f]{8})", misses)
+    assert handles, misses
+    (answer,) = await bot.say(ADMIN, f"/block_{handles[0]}")
+    [key] = bot.admin.blocklist.keys()
+    assert handle(key) == handles[0] and answer.startswith(f"Blocked <code>{key}</code>")
+
+
+async def test_block_takes_a_handle_or_a_reply_to_a_digest_item(bot: Bot) -> None:
+    (misses,) = await bot.say(ADMIN, "/misses 7d")
+    first, second = list(dict.fromkeys(re.findall(r"/block_([0-9a-f]{8})", misses)))[:2]
+    await bot.say(ADMIN, f"/block {first}")
+    digest_item = {
+        "message_id": 5,
+        "date": int(T0),
+        "chat": {"id": ADMIN, "type": "private"},
+        "text": (f"• 2× where is my parcel · fan {second} /block_{second}"),
+        "from": {"id": 1, "is_bot": True, "first_name": "Storybot"},
+    }
+    await bot.say(ADMIN, "/block", reply_to_message=digest_item)
+    assert {handle(k) for k in sorted(bot.admin.blocklist.keys())} == {first, second}
+
+
+async def test_admin_commands_in_a_group_answer_in_private(bot: Bot) -> None:
+    group = {"id": GROUP, "type": "supergroup", "title": "Mods"}
+    await bot.say(ADMIN, "/stats", chat=group)
+    assert bot.request.texts_to(GROUP) == []  # the figures never reach the group
+    (stats,) = bot.request.texts_to(ADMIN)
+    assert "Exchanges:" in stats

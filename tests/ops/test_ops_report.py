@@ -49,6 +49,7 @@ def test_misses_grouped_largest_first_with_the_closest_story(records: list[Excha
     assert ad.closest == "greatness-of-small" and ad.closest_score > 50
     assert set(chinese.examples) == {"怎么退款", "退款"}
     assert odd.examples == (INJECTION,)
+    assert [c.advice for c in clusters] == ["offtopic", "offtopic", "offtopic", "story", "offtopic", "offtopic"]
     missed = {s.story: s.missed for s in summarise(records, None, matcher).stories}
     assert missed["alibaba-today"] == 4 and missed["greatness-of-small"] == 2
 
@@ -104,7 +105,10 @@ def test_text_report(records: list[Exchange], matcher: Matcher) -> None:
     assert "no match       15 (45.5%)" in text
     assert "olympics-ad" in text
     assert '   5× "how do I get a refund" · "can I get my refund" · "refund please"' in text
-    assert "closest story: alibaba-today (" in text  # the score is the matcher's, which gets tuned
+    refunds, ceo, _, ad = text.split("        → ")[1:5]
+    assert refunds.startswith("off-topic: add to stories/offtopic.yaml")  # never "add to alibaba-today"
+    assert ceo.startswith("off-topic: add to stories/offtopic.yaml")
+    assert ad.startswith('add these phrasings to "greatness-of-small" (stories/greatness-of-small.yaml)')
     assert "TimedOut: send_message" in text
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ops_support import INJECTION, Browser, png_pixels
 
+from bot.live import Snapshot
 from bot.matching.matcher import Matcher
 from bot.ops.exchange import Exchange
 from bot.ops.report import summarise
@@ -31,15 +32,18 @@ def svg(dom: str, chart: str) -> str:
     return found.group(1)
 
 
-def page_for(records: list[Exchange], matcher: Matcher, tmp_path: Path) -> Path:
+def page_for(records: list[Exchange], matcher: Matcher, tmp_path: Path, titles: dict[str, str] | None = None) -> Path:
     """Write the report page for these records."""
     page = tmp_path / "report.html"
-    page.write_text(render_html(summarise(records, None, matcher)), encoding="utf-8")
+    page.write_text(render_html(summarise(records, None, matcher, titles)), encoding="utf-8")
     return page
 
 
-def test_the_page_in_a_browser(browser: Browser, records: list[Exchange], matcher: Matcher, tmp_path: Path) -> None:
-    dom = browser.dump_dom(page_for(records, matcher, tmp_path))
+def test_the_page_in_a_browser(
+    browser: Browser, records: list[Exchange], matcher: Matcher, tmp_path: Path, shipped_snapshot: Snapshot
+) -> None:
+    titles = {s.id: s.title["en"] for s in shipped_snapshot.catalog.stories.values()}
+    dom = browser.dump_dom(page_for(records, matcher, tmp_path, titles))
 
     title = re.search(r"<title>(.*?)</title>", dom, re.S)
     assert title and unescape(title.group(1)) == "Storybot report · 2025-03-01 – 2025-03-01"
@@ -51,8 +55,8 @@ def test_the_page_in_a_browser(browser: Browser, records: list[Exchange], matche
     assert counts == [5, 4, 3, 2, 2, 1]
     assert "“how do I get a refund”" not in clusters[0]  # quotes come from CSS, not the text
     assert "<q>how do I get a refund</q>" in clusters[0]
-    assert "<code>alibaba-today</code>" in clusters[1]
-    assert "<code>greatness-of-small</code>" in clusters[3]
+    assert "offtopic.yaml" in clusters[1] and "alibaba-today" not in clusters[1]  # the CEO is not a story
+    assert f"Add these phrasings to <b>{titles['greatness-of-small']}</b>" in unescape(clusters[3])
     # The fan's markup is text in the page: no script or img element came from it.
     assert "<script" not in dom and "<img" not in dom
     assert unescape(re.sub(r"<[^>]+>", "", clusters[5])).count(INJECTION) == 1
@@ -67,7 +71,8 @@ def test_the_page_in_a_browser(browser: Browser, records: list[Exchange], matche
     assert shown >= 5
     assert len(re.findall(r'<rect class="bar told"', stories)) == shown
     assert len(re.findall(r'<rect class="bar missed"', stories)) == shown
-    assert ">pearce-ducks<" in stories
+    assert ">pearce-ducks<" not in stories  # stories by their titles
+    assert f">{titles['pearce-ducks'][:20]}" in unescape(stories)
 
     assert len(rows(dom, "campaigns")) == 1 and "olympics-ad" in rows(dom, "campaigns")[0]
     assert len(rows(dom, "errors")) == 1

@@ -92,9 +92,9 @@ async def make_offline(
     """Build initialised bots on offline requests (settings and build options overridable)."""
     apps: list[App] = []
 
-    async def make(custom: Settings | None = None, **options: Any) -> Offline:
+    async def make(custom: Settings | None = None, store: CatalogStore | None = None, **options: Any) -> Offline:
         request = OfflineRequest()
-        app = build_application(custom or settings, shipped_store, sinks=[sink], request=request, **options)
+        app = build_application(custom or settings, store or shipped_store, sinks=[sink], request=request, **options)
         await app.initialize()
         apps.append(app)
         return Offline(app, request, sink)

@@ -156,5 +156,10 @@ def test_2000_subscribers_10_percent_faults_killed_twice_each_gets_one_copy(tmp_
     log_path = tmp_path / "data" / "exchanges.jsonl"
     records = [Exchange.from_json(json.loads(line)) for line in log_path.read_text().splitlines()]
     reach = summarise(records).broadcasts
-    assert [(r.story, r.delivered, r.blocked, r.failed) for r in reach] == [(STORY, len(reachable), len(blocked), 0)]
+    # A kill -9 between a delivery's commit and its log line loses that line: at most the sends
+    # in flight at each of the two kills (the outbox itself counts every one, above).
+    [(story, delivered, blocked_count, failed)] = [(r.story, r.delivered, r.blocked, r.failed) for r in reach]
+    assert (story, failed) == (STORY, 0)
+    assert len(reachable) - 2 * 8 <= delivered <= len(reachable)
+    assert len(blocked) - 2 * 8 <= blocked_count <= len(blocked)
     outbox.close()

@@ -83,7 +83,7 @@ async def test_buttons_open_stories_and_pages_turn_in_place(
     [turned, _story] = server.bot_messages(FAN)
     assert turned["message_id"] == listing["message_id"]
     assert turned["text"] == parse_telegram_html(teller.catalogue("en", 1).text).strip()
-    assert "p:en:0" in keyboard_data(turned)
+    assert "p:en:0" in keyboard_data(turned)  # Back
     assert texts[1] == teller.story("founding", "en").text  # type: ignore[union-attr]
     assert all(call.ok for call in server.calls_to("answerCallbackQuery"))
 
@@ -103,7 +103,7 @@ async def test_a_long_story_arrives_chapter_by_chapter(
     assert texts == list(chapters)
     for text in texts:
         assert len(parse_telegram_html(text)) <= 4096  # the fake also refused anything invalid
-    assert "p:en:0" in keyboard_data(server.bot_messages(FAN)[-1])  # the last one offers more
+    assert "a:en" in keyboard_data(server.bot_messages(FAN)[-1])  # the last one offers more
 
 
 async def test_inline_mode_offers_story_cards(server: FakeTelegram, make_bot: MakeBot, teller: Storyteller) -> None:
@@ -118,6 +118,48 @@ async def test_inline_mode_offers_story_cards(server: FakeTelegram, make_bot: Ma
     assert ducks["results"][0]["id"] == "pearce-ducks"
     featured = [s.id for s in teller.snapshot.catalog.featured()]
     assert [r["id"] for r in empty["results"]] == featured
+
+
+async def test_inline_search_as_you_type_over_http(
+    server: FakeTelegram, make_bot: MakeBot, teller: Storyteller
+) -> None:
+    typed = ["d", "du", "duc", "鸭", "kenya hock", "阿里巴巴"]
+    async with polling(make_bot()):
+        for n, query in enumerate(typed, start=1):
+            server.inline_query(FAN, query)
+            await server.async_wait_for_calls("answerInlineQuery", n)  # one keystroke after another
+    answers = [call.params for call in server.calls_to("answerInlineQuery")]
+    found = {query: [r["id"] for r in answer["results"]] for query, answer in zip(typed, answers, strict=True)}
+    assert found["d"] == [] and answers[0]["button"]["text"] == teller.ui("en", "open_bot")
+    assert found["du"][0] == found["duc"][0] == found["鸭"][0] == "pearce-ducks"
+    assert found["kenya hock"][0] == "kenya-ice-hockey"
+    assert "founding" in found["阿里巴巴"]
+    assert all("button" not in answer for answer in answers[1:])
+
+
+async def test_a_press_on_a_shared_inline_card_is_answered_in_private_over_http(
+    server: FakeTelegram, make_bot: MakeBot, teller: Storyteller
+) -> None:
+    press = server.make_callback_query(GROUP, "s:en:founding", user_id=FAN)
+    query = press["callback_query"]
+    query.pop("message", None)
+    query["inline_message_id"] = "AgAAAShared"
+    async with polling(make_bot()):
+        server.push_update(press)
+        texts = await sent_count(server, FAN, 1)
+        await server.async_wait_for_calls("answerCallbackQuery")
+    assert texts == [teller.story("founding", "en").text]  # type: ignore[union-attr]
+    assert server.calls_to("editMessageText") == []  # the card the group sees stays as it was
+    assert server.sent_texts(GROUP) == []
+
+
+async def test_a_captioned_photo_is_answered_over_http(
+    server: FakeTelegram, make_bot: MakeBot, teller: Storyteller
+) -> None:
+    async with polling(make_bot()):
+        server.photo(FAN, caption="who stopped for these ducks?")
+        texts = await sent_count(server, FAN, 1)
+    assert texts == [teller.answer("who stopped for these ducks?").text]
 
 
 async def test_groups_hear_mentions_replies_and_commands_only(
@@ -140,7 +182,7 @@ async def test_groups_hear_mentions_replies_and_commands_only(
     assert all(p["reply_parameters"] for p in server.sent_messages(GROUP))
 
 
-async def test_stickers_get_a_notice_and_edits_get_nothing(
+async def test_stickers_get_a_smile_and_edits_get_nothing(
     server: FakeTelegram, make_bot: MakeBot, sink: RecordingSink, teller: Storyteller
 ) -> None:
     async with polling(make_bot()):
@@ -150,7 +192,7 @@ async def test_stickers_get_a_notice_and_edits_get_nothing(
         probe = server.message(FAN, "how did alibaba start?")
         await sink.wait_update(probe)
     assert server.sent_texts(FAN) == [
-        teller.notice("non_text", "en").text,
+        teller.playful("en").text,
         teller.answer("ducks").text,
         teller.answer("how did alibaba start?").text,
     ]
@@ -164,7 +206,7 @@ async def test_the_language_choice_survives_a_restart(
         server.command(FAN, "/language")
         await sent_count(server, FAN, 1)
         server.callback_query(FAN, "l:zh")
-        await server.async_wait_for_calls("editMessageText")
+        await sent_count(server, FAN, 2)  # "I'll answer in Chinese", a new message
     async with polling(make_bot()):  # a new process, the same SQLite file
         update_id = server.message(FAN, DUCKS)
         exchange = await sink.wait_update(update_id)

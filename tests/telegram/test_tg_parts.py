@@ -51,6 +51,19 @@ def test_flood_allows_the_limit_then_one_notice_then_silence_until_the_window_pa
     ]
 
 
+def test_button_taps_have_their_own_looser_budget() -> None:
+    clock = Clock()
+    flood = FloodControl(limit=3, window=10, clock=clock)
+    assert [flood.check("fan") for _ in range(4)][-1] is FloodVerdict.NOTICE
+    # A fan over the message limit can still turn pages, once a second or faster.
+    taps = []
+    for _ in range(flood.tap_limit):
+        taps.append(flood.check("fan", tap=True))
+        clock.now += 0.5
+    assert taps == [FloodVerdict.PASS] * flood.tap_limit and flood.tap_limit > 3
+    assert flood.check("fan", tap=True) is FloodVerdict.NOTICE  # a hundred taps a second is still a flood
+
+
 @given(
     limit=st.integers(1, 6),
     gaps=st.lists(st.floats(0, 4, allow_nan=False), min_size=1, max_size=60),
