@@ -5,11 +5,11 @@ from __future__ import annotations
 import html as html_lib
 import os
 import re
-import stat
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
@@ -17,7 +17,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from bot.catalog.model import Catalog, Story
-from bot.catalog.safe_yaml import MAX_FILE_BYTES  # a template is held to a story file's limit
+from bot.catalog.safe_yaml import (  # a template is held to a story file's limit
+    MAX_FILE_BYTES,
+    NOT_REGULAR_FIX,
+    YamlProblem,
+    read_limited,
+)
 
 TEMPLATE_NAMES = (
     "story",
@@ -103,28 +108,39 @@ class TemplateFileProblem(TemplateError):
 
 
 class _TemplateFiles(FileSystemLoader):
-    """The templates folder, refusing what is not a plain file of a sensible size before reading it
-    (a pipe would wait forever, /dev/zero or a huge file would fill the memory)."""
+    """The templates folder, read only from regular files inside it, of a sensible size.
+
+    Checked before reading: a pipe would wait forever, /dev/zero or a huge file would fill the
+    memory, and a symbolic link (to /proc/self/environ, say) would serve the bot's secrets.
+    """
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         for folder in self.searchpath:
             path = os.path.join(folder, *split_template_path(template))
-            try:
-                status = os.stat(path)
-            except OSError:
+            if not os.path.lexists(path):
                 continue
-            if not stat.S_ISREG(status.st_mode):
+            inside = os.path.realpath(folder) + os.sep
+            if not os.path.realpath(path).startswith(inside):
                 raise TemplateFileProblem(
-                    f"the template {template} is not a regular file", "replace it with a plain text file"
+                    f"the template {template} lies outside the templates folder (a symbolic link)",
+                    NOT_REGULAR_FIX,
                 )
-            if status.st_size > MAX_FILE_BYTES:
+            size = os.lstat(path).st_size
+            if size > MAX_FILE_BYTES:
                 raise TemplateFileProblem(
-                    f"the template {template} is {status.st_size // 1024} KiB; the limit is "
-                    f"{MAX_FILE_BYTES // 1024} KiB",
+                    f"the template {template} is {size // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB",
                     "a template holds wording and layout: move long text into the stories",
                 )
-            break
-        return super().get_source(environment, template)
+            try:
+                data = read_limited(Path(path))
+            except YamlProblem as exc:
+                raise TemplateFileProblem(f"the template {template}: {exc.message}", exc.fix) from None
+            return data.decode("utf-8"), path, _always_current  # the store reloads, never jinja2
+        raise TemplateNotFound(template)
+
+
+def _always_current() -> bool:
+    return True
 
 
 class Renderer:
