@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import os
 import re
@@ -9,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
@@ -23,6 +25,7 @@ from bot.catalog.safe_yaml import (  # a template is held to a story file's limi
     YamlProblem,
     read_limited,
 )
+from bot.replies.budget import within_budget
 
 TEMPLATE_NAMES = (
     "story",
@@ -69,10 +72,21 @@ def story_view(story: Story, lang: str) -> dict[str, Any]:
     }
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, also refusing `*`, `**` and `%` that would build something huge."""
+class _Generator(CodeGenerator):
+    """jinja2's compiler, with every `~` join checked: doubling a string 30 times is 30 steps."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.checked_join(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, also refusing operators, methods and filters that would build
+    something huge in one C call, where no step budget can interrupt them."""
+
+    code_generator_class = _Generator
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Apply `operator` unless its result would be enormous."""
@@ -80,8 +94,24 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             raise SecurityError(f"'{operator}' would build more than {MAX_BUILT:,} characters")
         return super().call_binop(context, operator, left, right)
 
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call `__obj` unless it is a string method that would build something enormous."""
+        if _builds_too_much(__obj, args, kwargs):
+            raise SecurityError(f"this call would build more than {MAX_BUILT:,} characters")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    @staticmethod
+    def checked_join(joined: str) -> str:
+        """A `~` join, refused when it is enormous (its parts were each checked already)."""
+        if len(joined) > MAX_BUILT:
+            raise SecurityError(f"'~' would build more than {MAX_BUILT:,} characters")
+        return joined
+
 
 def _too_big(operator: str, left: Any, right: Any) -> bool:
+    if operator == "+":
+        sized = (str, list, tuple)
+        return isinstance(left, sized) and isinstance(right, sized) and len(left) + len(right) > MAX_BUILT
     if operator == "*":
         for seq, times in ((left, right), (right, left)):
             if isinstance(seq, str | list | tuple) and isinstance(times, int):
@@ -97,6 +127,60 @@ def _too_big(operator: str, left: Any, right: Any) -> bool:
                 if width == "*" or (width is not None and int(width) > MAX_BUILT):
                     return True
     return False
+
+
+_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+_SPEC_NUMBER = re.compile(r"\{[^{}]*[:!][^{}]*?([0-9]+)")
+
+
+def _builds_too_much(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether calling a string's method (`'a'.ljust(10**9)`, `'{:>999999999}'.format`) would be huge."""
+    obj = getattr(obj, "__wrapped__", obj)  # the sandbox hands out str.format wrapped
+    text = getattr(obj, "__self__", None)
+    if not isinstance(text, str):
+        return False
+    name = getattr(obj, "__name__", "")
+    numbers = [v for v in (*args, *kwargs.values()) if isinstance(v, int)]
+    if name in _PADDING_METHODS:
+        return any(n > MAX_BUILT for n in numbers[:1])
+    if name == "expandtabs":
+        tab = numbers[0] if numbers else 8
+        return len(text) + text.count("\t") * tab > MAX_BUILT
+    if name in ("format", "format_map"):
+        # A width in the format string, or one passed in as an argument ('{:{}}'.format(x, 10**9)).
+        widths = [int(n) for n in _SPEC_NUMBER.findall(text)]
+        return any(n > MAX_BUILT for n in widths + numbers)
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        return len(text) + (text.count(args[0]) + 1) * len(args[1]) > MAX_BUILT
+    return False
+
+
+def _guard_filter(name: str, filter_: Callable[..., Any], too_big: Callable[..., bool]) -> Callable[..., Any]:
+    """A filter that refuses arguments that would make it build something enormous."""
+
+    @functools.wraps(filter_)  # keeps jinja2's pass_eval_context marks
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if too_big(*args, **kwargs):
+            raise SecurityError(f"the filter '{name}' would build more than {MAX_BUILT:,} characters")
+        return filter_(*args, **kwargs)
+
+    return guarded
+
+
+def _lines(value: Any) -> int:
+    return str(value).count("\n") + 1
+
+
+_SIZED_FILTERS: dict[str, Callable[..., bool]] = {
+    "center": lambda value, width=80: isinstance(width, int) and width > MAX_BUILT,
+    "indent": lambda value, width=4, *_, **__: (
+        (width if isinstance(width, int) else len(str(width))) * _lines(value) > MAX_BUILT
+    ),
+    "format": lambda value, *args, **kwargs: _too_big("%", str(value), args or kwargs),
+    "replace": lambda eval_ctx, value, old, new, count=None: (
+        len(str(value)) + (str(value).count(str(old)) + 1) * len(str(new)) > MAX_BUILT
+    ),
+}
 
 
 class TemplateFileProblem(TemplateError):
@@ -157,11 +241,13 @@ class Renderer:
             auto_reload=False,
         )
         self.env.globals["plain"] = plain
+        for name, too_big in _SIZED_FILTERS.items():
+            self.env.filters[name] = _guard_filter(name, self.env.filters[name], too_big)
 
     def render(self, name: str, lang: str, **context: Any) -> str:
         """Render template `name` in `lang`; user text in `context` is escaped as data."""
         template = self.env.get_template(template_file(name, lang))
-        html = template.render(lang=lang, ui=self.catalog.ui.get(lang, {}), **context)
+        html = within_budget(lambda: template.generate(lang=lang, ui=self.catalog.ui.get(lang, {}), **context))
         return _BLANK_LINES.sub("\n\n", html).strip()
 
     def render_story(self, story: Story, lang: str) -> str:
