@@ -38,6 +38,7 @@ from bot.telegram.context import App, BlockedCheck, Registrar, Services, StoryCo
 from bot.telegram.delivery import ChatOrderedProcessor, ConfirmAfterHandled, HandledQueue, RetryingRateLimiter
 from bot.telegram.guard import FloodControl, gate
 from bot.telegram.inline import answer_inline
+from bot.telegram.ledger import UpdateLedger
 from bot.telegram.logging_setup import Redactor
 from bot.telegram.persistence import SQLitePersistence
 
@@ -75,6 +76,7 @@ def build_application(
         update_interval=PERSIST_EVERY,
     )
     confirming = ConfirmAfterHandled()
+    ledger = confirming.ledger = UpdateLedger()  # polling confirms each update once handled
     # Webhook: Telegram hears 200 only once the update is handled (polling: `confirming`).
     queue: asyncio.Queue[object] = HandledQueue() if settings.webhook_url else asyncio.Queue()
     handled = queue.handled if isinstance(queue, HandledQueue) else None
@@ -87,14 +89,13 @@ def build_application(
         .update_queue(queue)
         .base_url(settings.base_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
-        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, on_handled=handled))
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, on_handled=handled or ledger.handled))
         .persistence(persistence)
         .post_init(_post_init)
     )
     if request is not None:
         builder = builder.request(request)
     app: App = builder.build()
-    confirming.gate = app.update_queue.join  # confirm updates to Telegram only once handled
     services = app.bot_data
     services.settings = settings
     services.store = store

@@ -12,9 +12,11 @@ from telegram import Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor
 from telegram.request import HTTPXRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.telegram.ledger import UpdateLedger
 
 _LOGGER = logging.getLogger(__name__)
-Gate = Callable[[], Awaitable[None]]
 JSONDict = dict[str, Any]
 Result = bool | JSONDict | list[JSONDict]
 
@@ -83,18 +85,20 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 
 class ConfirmAfterHandled(HTTPXRequest):
-    """The getUpdates connection: each call first waits until every fetched update is handled.
+    """The getUpdates connection: an update is confirmed to Telegram only once it is handled.
 
     PTB confirms a batch of updates by asking for the next one with a higher offset, right after
     queueing the batch. If the process dies before the batch is handled, Telegram never sends those
-    updates again. Holding the next getUpdates until the application's update queue is drained
-    (its `join()`: PTB marks an update done only after its handlers ran) moves the confirmation to
-    after the handling. A hard kill then means a batch may be handled twice, never lost.
+    updates again. Here the offset PTB asks for is held at the lowest update still being handled
+    (`UpdateLedger`), and what was fetched before is taken out of the answer: a hard kill then means
+    an update may be handled twice, never lost, and a slow chat holds back no other chat.
     """
 
     def __init__(self) -> None:
-        super().__init__(connection_pool_size=1)
-        self.gate: Gate | None = None
+        # Two: a long poll cancelled at shutdown may still hold its connection for the last call.
+        super().__init__(connection_pool_size=2)
+        self.ledger: UpdateLedger | None = None
+        self._held_back = False
 
     async def do_request(
         self,
@@ -106,9 +110,9 @@ class ConfirmAfterHandled(HTTPXRequest):
         connect_timeout: float | None = None,  # type: ignore[override]
         pool_timeout: float | None = None,  # type: ignore[override]
     ) -> tuple[int, bytes]:
-        """Wait for the gate before asking for (and so confirming) more updates."""
-        if self.gate is not None and url.endswith("/getUpdates"):
-            await self.gate()
+        """getUpdates goes through the ledger; every other call as usual."""
+        if self.ledger is not None and url.endswith("/getUpdates"):
+            return await self._get_updates(url, method, request_data, read_timeout, write_timeout, connect_timeout)
         return await super().do_request(
             url,
             method,
@@ -118,6 +122,35 @@ class ConfirmAfterHandled(HTTPXRequest):
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
+
+    async def _get_updates(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        read_timeout: float | None,
+        write_timeout: float | None,
+        connect_timeout: float | None,
+    ) -> tuple[int, bytes]:
+        """getUpdates with the offset held at the lowest update in flight (see ledger.py)."""
+        assert self.ledger is not None
+        if self._held_back:  # Telegram would answer at once with what we already have
+            await self.ledger.wait_for_progress()
+        params = dict(request_data.parameters) if request_data is not None else {}
+        if not params.get("timeout"):  # PTB's last call when stopping: confirm what is handled by then
+            await self.ledger.drained()
+        asked = params.get("offset")
+        offset = self.ledger.offset(asked if isinstance(asked, int) else None)
+        if offset is not None:
+            params["offset"] = offset
+        data = RequestData([RequestParameter.from_input(key, value) for key, value in params.items()])
+        code, body = await super().do_request(
+            url, method, data, read_timeout=read_timeout, write_timeout=write_timeout, connect_timeout=connect_timeout
+        )
+        if code != 200:
+            return code, body
+        body, self._held_back = self.ledger.filter_answer(body)
+        return code, body
 
 
 class HandledQueue(asyncio.Queue[object]):
