@@ -61,8 +61,10 @@ class AdminCommands:
         log_path: Path,
         watcher: Watcher | None = None,
         clock: Callable[[], float] = time.time,
+        admin_keys: Iterable[str] = (),
     ) -> None:
         self.admin_ids = frozenset(admin_ids)
+        self.admin_keys = frozenset(admin_keys)  # the admins' own user keys: never blocked
         self.store = store
         self.blocklist = blocklist
         self.log_path = log_path
@@ -123,6 +125,8 @@ class AdminCommands:
         if len(args) != 1:
             return render("admin_usage.html.j2", command=command)
         key = args[0].strip()
+        if add and key in self.admin_keys:
+            return render("admin_block.html.j2", key=key, blocked=add, changed=False, admin=True)
         try:
             changed = self.blocklist.block(key) if add else self.blocklist.unblock(key)
         except ValueError:
