@@ -41,6 +41,7 @@ from bot.telegram.inline import answer_inline
 from bot.telegram.ledger import UpdateLedger
 from bot.telegram.logging_setup import Redactor
 from bot.telegram.persistence import SQLitePersistence
+from bot.telegram.webhook import run_webhook
 
 _LOGGER = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 256
@@ -89,7 +90,14 @@ def build_application(
         .update_queue(queue)
         .base_url(settings.base_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
-        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, on_handled=handled or ledger.handled))
+        .concurrent_updates(
+            ChatOrderedProcessor(
+                CONCURRENT_UPDATES,
+                on_handled=handled or ledger.handled,
+                seen=persistence.was_handled,
+                settle=lambda update: _settle(app, persistence, update),
+            )
+        )
         .persistence(persistence)
         .post_init(_post_init)
     )
@@ -106,6 +114,13 @@ def build_application(
     services.flood = FloodControl(settings.flood_limit, settings.flood_window)
     _register_handlers(app, registrars)
     return app
+
+
+async def _settle(app: App, persistence: SQLitePersistence, update: object) -> None:
+    """Once an update is handled: the fans' state written at once (a kill -9 a second later keeps
+    a language choice), and the update remembered so a re-sent copy is not answered again."""
+    await app.update_persistence()
+    persistence.mark_handled(update)
 
 
 def _register_handlers(app: App, registrars: Iterable[Registrar]) -> None:
@@ -174,6 +189,9 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
         await _post_init(application)
         chat = settings.moderator_chat_id
         ops.start(moderator_sender(application, chat) if chat is not None else None)
+        if isinstance(application.persistence, SQLitePersistence) and ops.digest is not None:
+            for notice in application.persistence.damage_report():
+                ops.digest.add_notice(notice)
 
     async def post_shutdown(application: App) -> None:
         await ops.stop()
@@ -198,7 +216,8 @@ def webhook_options(settings: Settings, listen: str = "0.0.0.0") -> dict[str, An
     """Arguments for Application.run_webhook (and Updater.start_webhook).
 
     The local path is WEBHOOK_URL's path, so a platform router forwarding that URL to PORT
-    reaches the handler. PTB answers 403 to any POST without the secret token header.
+    reaches the handler. Our server (webhook.py) answers 403 to any POST without the secret
+    token header, before reading its body.
     """
     return {
         "listen": listen,
@@ -216,7 +235,7 @@ def serve(app: App, settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM; PTB then finishes the updates in flight and shuts down."""
     if settings.webhook_url:
         _LOGGER.info("Receiving updates by webhook on port %d", settings.port)
-        app.run_webhook(**webhook_options(settings))
+        asyncio.run(run_webhook(app, settings, webhook_options(settings)))
     else:
         _LOGGER.info("Receiving updates by long polling")
         app.run_polling(**polling_options())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -36,22 +37,52 @@ def ordering_key(update: object) -> int | None:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Many chats at once, one update at a time within a chat (so replies never overtake)."""
 
-    def __init__(self, max_concurrent_updates: int = 256, on_handled: Callable[[object], None] | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        on_handled: Callable[[object], None] | None = None,
+        *,
+        seen: Callable[[object], bool] | None = None,
+        settle: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
         self._on_handled = on_handled
+        self._seen = seen  # answered before a restart: Telegram sent it again
+        self._settle = settle  # once handled: state written, update remembered (before confirming)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         """Wait for this chat's earlier updates, run the update's handlers, then say it is handled."""
+        if self._seen is not None and self._seen(update):
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            _LOGGER.info("Update %s was answered before a restart; not answering it again", _update_id(update))
+            self._handled(update)
+            return
         try:
-            await self._in_chat_order(update, coroutine)
+            await self._in_chat_order(update, self._then_settle(update, coroutine))
         except asyncio.CancelledError:
             raise  # shutting down mid-update: it was not handled, so it must not be confirmed
         except Exception:
             self._handled(update)  # it failed, and PTB logs why: confirmed anyway, as polling does
             raise
         self._handled(update)
+
+    async def _then_settle(self, update: object, coroutine: Awaitable[object]) -> None:
+        # Settled before the chat's next update starts: a kill can catch one unsettled reply a chat.
+        try:
+            await coroutine
+        finally:
+            await self._settled(update)
+
+    async def _settled(self, update: object) -> None:
+        if self._settle is None:
+            return
+        try:
+            await self._settle(update)
+        except Exception:  # a full disk must not stop the replies: logged, and the update confirmed
+            _LOGGER.exception("Could not write the state after update %s", _update_id(update))
 
     def _handled(self, update: object) -> None:
         if self._on_handled is not None:
@@ -79,6 +110,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+def _update_id(update: object) -> object:
+    return getattr(update, "update_id", "?")
 
 
 # --- confirmed once handled ------------------------------------------------------------------
@@ -167,6 +202,12 @@ class HandledQueue(asyncio.Queue[object]):
     def __init__(self) -> None:
         super().__init__()
         self._waiting: dict[int, asyncio.Future[None]] = {}
+        self.last_handled = time.monotonic()  # for /healthz: is the queue moving?
+
+    @property
+    def waiting(self) -> int:
+        """How many POSTs wait for their update to be handled."""
+        return len(self._waiting)
 
     async def put(self, item: object) -> None:
         """Queue the item; for an update, wait until it has been handled."""
@@ -183,6 +224,7 @@ class HandledQueue(asyncio.Queue[object]):
 
     def handled(self, item: object) -> None:
         """Called by the update processor once an update's handlers have run."""
+        self.last_handled = time.monotonic()
         waiting = self._waiting.get(id(item))
         if waiting is not None and not waiting.done():
             waiting.set_result(None)

@@ -22,6 +22,7 @@ from bot.ops.exchange import Exchange
 from bot.replies.storyteller import Storyteller
 from bot.telegram.app import polling_options, webhook_options
 from bot.telegram.context import App
+from bot.telegram.webhook import serving
 
 STORIES = PROJECT_ROOT / "stories"
 LONG_STORY = "pearce-ducks"  # the story the long test catalogue stretches over many messages
@@ -127,14 +128,8 @@ async def polling(app: App) -> AsyncIterator[App]:
 @asynccontextmanager
 async def webhook(app: App, settings: Settings) -> AsyncIterator[App]:
     """Run `app`'s webhook server on 127.0.0.1:settings.port in this event loop."""
-    await app.initialize()
-    assert app.updater is not None
-    await app.updater.start_webhook(**webhook_options(settings, listen="127.0.0.1"))
-    await app.start()
-    try:
+    async with serving(app, settings, webhook_options(settings, listen="127.0.0.1")):
         yield app
-    finally:
-        await stop(app)
 
 
 async def stop(app: App) -> None:
