@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,43 @@ def test_a_proc_file_reached_by_a_hard_path_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(YamlProblem, match="system file"):
         read_limited(Path(f"/proc/{os.getpid()}/environ"))
+
+
+def test_an_integer_of_five_thousand_digits_is_a_problem_with_its_line(
+    base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = base_copy / "alpha.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "extra: " + "7" * 5000 + "\n", encoding="utf-8")
+    line = path.read_text(encoding="utf-8").count("\n")
+    assert main(["check", "--stories", str(base_copy)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert f"alpha.yaml:{line}: error: the number is 5,000 characters long" in out
+
+
+def _bulky_story(root: Path, story_id: str, phrasings: int) -> None:
+    text = (root / "alpha.yaml").read_text(encoding="utf-8").replace("id: alpha", f"id: {story_id}")
+    text = text.replace("featured: true", "featured: false").replace("related: [beta]", "related: []")
+    many = "".join(f"    - who rowed past goose number {story_id} {n}\n" for n in range(phrasings))
+    text = text.replace("    - the rower and the geese\n", "    - the rower and the geese\n" + many)
+    (root / f"{story_id}.yaml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("files", "phrasings", "said"),
+    [
+        # 40 files of about 400 KB: each under the file limit, 16 MB in all (check took 2 minutes).
+        (40, 9_000, "the limit for the whole catalogue is 8 MiB"),
+        (8, 4_000, "phrasings; the limit for the whole catalogue is 30,000"),
+    ],
+)
+def test_a_catalogue_too_big_as_a_whole_is_refused_quickly(
+    files: int, phrasings: int, said: str, base_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(files):
+        _bulky_story(base_copy, f"bulk-{n}", phrasings)
+    started = time.monotonic()
+    assert main(["check", "--stories", str(base_copy)]) == 1
+    assert time.monotonic() - started < 20
+    out, _ = capsys.readouterr()
+    assert said in out

@@ -109,7 +109,16 @@ def _to_python(node: Node | None, loader: _Loader, seen: set[int] | None) -> Any
     cls = node.__class__
     if cls is ScalarNode:
         # Plain text needs no constructor; numbers, booleans, dates and tags go through the safe one.
-        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+        if node.tag == _STR:
+            return node.value
+        try:
+            return loader.construct_object(node, deep=True)
+        except ValueError:  # an integer of thousands of digits: Python refuses to read it
+            raise YamlProblem(
+                node.start_mark.line + 1,
+                f"the number is {len(node.value):,} characters long, too long to read",
+                "write it shorter, or put it in quotes if it is text",
+            ) from None
     if cls is MappingNode and node.tag == _MAP:
         result = LocDict()
         result.line = node.start_mark.line + 1
