@@ -131,4 +131,7 @@ class AdminCommands:
             changed = self.blocklist.block(key) if add else self.blocklist.unblock(key)
         except ValueError:
             return render("admin_usage.html.j2", command=command, key=key)
+        except OSError as exc:  # a full or read-only data folder: the list did not change
+            reason = exc.strerror or type(exc).__name__
+            return render("admin_block.html.j2", key=key, blocked=add, changed=False, failed=reason)
         return render("admin_block.html.j2", key=key, blocked=add, changed=changed)
