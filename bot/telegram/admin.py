@@ -46,7 +46,8 @@ def _handler(admin: AdminCommands, name: str) -> Callback:
         text = await asyncio.to_thread(admin.handle, user.id if user else None, name, args)
         if text is None:
             return  # unreachable behind the admins-only filter; say nothing if it ever happens
-        await context.bot.send_message(chat.id, text)
+        # Figures and fans' keys are for the admin only: in a group, the answer goes to them privately.
+        await context.bot.send_message(user.id if user is not None else chat.id, text)
         record(context, update, kind="command", started=started, outcome="admin")
 
     return handle

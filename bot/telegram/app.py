@@ -94,7 +94,7 @@ def build_application(
             ChatOrderedProcessor(
                 CONCURRENT_UPDATES,
                 on_handled=handled or ledger.handled,
-                seen=persistence.was_handled,
+                seen=lambda update: _reaching_handlers(ledger, persistence, update),
                 settle=lambda update: _settle(app, persistence, update),
             )
         )
@@ -116,11 +116,17 @@ def build_application(
     return app
 
 
+def _reaching_handlers(ledger: UpdateLedger, persistence: SQLitePersistence, update: object) -> bool:
+    """An update reaches the handlers: whether it was answered before a restart (then it is skipped)."""
+    ledger.start(update)
+    return persistence.was_handled(update)
+
+
 async def _settle(app: App, persistence: SQLitePersistence, update: object) -> None:
     """Once an update is handled: the fans' state written at once (a kill -9 a second later keeps
     a language choice), and the update remembered so a re-sent copy is not answered again."""
+    persistence.mark_handled(update)  # first: it is one small write, and a repeat is what a kill costs
     await app.update_persistence()
-    persistence.mark_handled(update)
 
 
 def _register_handlers(app: App, registrars: Iterable[Registrar]) -> None:
@@ -174,7 +180,8 @@ async def publish_commands(bot: Bot, catalog: Catalog) -> None:
 
 
 def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]:
-    """Everything `storybot run` serves: operations start in post_init and stop in post_shutdown."""
+    """Everything `storybot run` serves: operations start in post_init and stop in post_stop, after
+    the last update is handled and before the HTTP client closes (so the last digest still goes out)."""
     settings = with_salt(settings)  # pseudonyms never use an empty key
     ops = Operations.open(settings, store)
     app = build_application(
@@ -193,11 +200,11 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
             for notice in application.persistence.damage_report():
                 ops.digest.add_notice(notice)
 
-    async def post_shutdown(application: App) -> None:
+    async def post_stop(application: App) -> None:
         await ops.stop()
 
     app.post_init = post_init
-    app.post_shutdown = post_shutdown
+    app.post_stop = post_stop
     return app, ops
 
 

@@ -22,6 +22,7 @@ _LOGGER = logging.getLogger(__name__)
 # While an update is held back, Telegram answers getUpdates at once (it still has the held update
 # to give): ask at most this often until something is handled, instead of in a tight loop.
 HELD_BACK_POLL = 0.5
+DRAIN_QUIET = 5.0  # at shutdown: how long to wait for the next update being handled to finish
 
 
 class UpdateLedger:
@@ -29,6 +30,7 @@ class UpdateLedger:
 
     def __init__(self) -> None:
         self.in_flight: set[int] = set()
+        self.started: set[int] = set()  # in flight and given to the handlers
         self.highest = 0
         self._progress = asyncio.Event()
 
@@ -58,22 +60,33 @@ class UpdateLedger:
             fresh.append(update)
         return fresh
 
+    def start(self, update: object) -> None:
+        """Called when an update reaches the handlers."""
+        if isinstance(update, Update) and update.update_id in self.in_flight:
+            self.started.add(update.update_id)
+
     def handled(self, update: object) -> None:
         """Called once an update's handlers ran: its id may now be confirmed."""
         if isinstance(update, Update) and update.update_id in self.in_flight:
             self.in_flight.discard(update.update_id)
+            self.started.discard(update.update_id)
             self._progress.set()
 
-    async def wait_for_progress(self, timeout: float = HELD_BACK_POLL) -> None:
-        """Wait until some update is handled, or `timeout` seconds."""
+    async def wait_for_progress(self, timeout: float = HELD_BACK_POLL) -> bool:
+        """Wait until some update is handled (True), or `timeout` seconds (False)."""
         self._progress.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._progress.wait(), timeout)
+        return self._progress.is_set()
 
-    async def drained(self) -> None:
-        """Wait until every fetched update has been handled."""
-        while self.in_flight:
-            await self.wait_for_progress()
+    async def drained(self, quiet: float = DRAIN_QUIET) -> None:
+        """Wait while updates are being handled, until none is or none finished for `quiet` seconds.
+
+        One fetched as polling stopped never reaches a handler: it stays unconfirmed and Telegram
+        sends it again after a restart; so does one still throttled after `quiet` seconds, and the
+        restarted bot recognises it by its id if it was answered meanwhile."""
+        while self.started and await self.wait_for_progress(quiet):
+            pass
 
     def filter_answer(self, body: bytes) -> tuple[bytes, bool]:
         """A getUpdates answer without the updates fetched before; and whether it held only those."""

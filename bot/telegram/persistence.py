@@ -89,6 +89,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.set_aside: Path | None = None  # where a damaged state file was moved, if it was
+        self._failing = False  # the last write failed (a full disk): said once
         try:
             self._db = _open(path, check=True)
         except (sqlite3.Error, OSError, ValueError, TypeError) as exc:
@@ -117,7 +118,11 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         update_id = getattr(update, "update_id", None)
         if not isinstance(update_id, int):
             return False
-        return self._db.execute("SELECT 1 FROM handled WHERE update_id = ?", (update_id,)).fetchone() is not None
+        try:
+            found = self._db.execute("SELECT 1 FROM handled WHERE update_id = ?", (update_id,)).fetchone()
+        except sqlite3.Error:  # an unreadable state file: answering twice beats not answering
+            return False
+        return found is not None
 
     def mark_handled(self, update: object) -> None:
         """Remember that this update was answered; now and then forget those Telegram no longer sends."""
@@ -125,10 +130,10 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         if not isinstance(update_id, int):
             return
         now = time.time()
-        self._db.execute("INSERT OR REPLACE INTO handled (update_id, at) VALUES (?, ?)", (update_id, now))
+        self._write("INSERT OR REPLACE INTO handled (update_id, at) VALUES (?, ?)", (update_id, now))
         self._marks = getattr(self, "_marks", 0) + 1
         if self._marks % _PRUNE_EVERY == 0:
-            self._db.execute("DELETE FROM handled WHERE at < ?", (now - HANDLED_KEPT,))
+            self._write("DELETE FROM handled WHERE at < ?", (now - HANDLED_KEPT,))
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -173,14 +178,27 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         except (TypeError, ValueError):
             _LOGGER.warning("Not persisting %s data %s: it is not JSON", kind, key)
             return
-        self._db.execute(
+        self._write(
             "INSERT INTO data (kind, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
             (kind, json.dumps(key), encoded),
         )
 
     def _drop(self, kind: str, key: Any) -> None:
-        self._db.execute("DELETE FROM data WHERE kind = ? AND key = ?", (kind, json.dumps(key)))
+        self._write("DELETE FROM data WHERE kind = ? AND key = ?", (kind, json.dumps(key)))
+
+    def _write(self, statement: str, values: tuple[Any, ...]) -> None:
+        """One write; a full or read-only disk is logged once (until writes work again), never raised."""
+        try:
+            self._db.execute(statement, values)
+        except sqlite3.Error as exc:
+            if not self._failing:
+                _LOGGER.warning("Could not write the state file %s (%s); replies go on", self.path, exc)
+            self._failing = True
+            return
+        if self._failing:
+            _LOGGER.warning("The state file %s can be written again", self.path)
+        self._failing = False
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         """Store one fan's data."""
@@ -226,5 +244,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         """Checkpoint the WAL and close; PTB calls this once, at shutdown."""
         try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:  # a full disk at shutdown: what is in the WAL stays there
+            _LOGGER.warning("Could not checkpoint the state file %s (%s)", self.path, exc)
         finally:
             self._db.close()

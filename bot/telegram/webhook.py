@@ -10,12 +10,13 @@ that is a `HandledQueue`, so the 200 goes out only once the update is handled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -168,9 +169,12 @@ async def set_webhook(app: App, options: dict[str, Any], retries: int) -> None:
 
 
 @asynccontextmanager
-async def serving(app: App, settings: Settings, options: dict[str, Any]) -> AsyncIterator[WebhookServer]:
+async def serving(
+    app: App, settings: Settings, options: dict[str, Any], stop: asyncio.Event | None = None
+) -> AsyncIterator[WebhookServer]:
     """The application served by webhook inside the block, in run_webhook's order; then stopped,
-    flushed and shut down (the updates in flight are handled and answered 200 first)."""
+    flushed and shut down (the updates in flight are handled and answered 200 first). A `stop`
+    set while the webhook is being set (SIGTERM) ends that at once: a clean exit, not a failure."""
     server = WebhookServer(app, settings, options["url_path"])
     await app.initialize()
     try:
@@ -178,7 +182,7 @@ async def serving(app: App, settings: Settings, options: dict[str, Any]) -> Asyn
             await app.post_init(app)
         server.listen(options["port"], options["listen"])
         await app.start()
-        await set_webhook(app, options, options["bootstrap_retries"])
+        await _unless_stopped(set_webhook(app, options, options["bootstrap_retries"]), stop)
         yield server
     finally:
         server.stop_accepting()
@@ -192,11 +196,28 @@ async def serving(app: App, settings: Settings, options: dict[str, Any]) -> Asyn
             await app.post_shutdown(app)
 
 
+async def _unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event | None) -> None:
+    """Await `work`, or cancel it when `stop` is set first."""
+    task = asyncio.ensure_future(work)
+    if stop is None:
+        await task
+        return
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return
+    task.result()
+
+
 async def run_webhook(app: App, settings: Settings, options: dict[str, Any]) -> None:
     """Serve until SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with serving(app, settings, options):
+    async with serving(app, settings, options, stop):
         await stop.wait()

@@ -4,40 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import logging
 import shutil
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakebot import FakeTelegram
+from fakebot import BOT_USER, TOKEN, FakeTelegram
 from telegram import Update
-from test_attack_templates import TIME_BOMB  # tests/ is on the path (conftest.py)
-from tg_support import GROUP, STORIES, MakeBot, MakeOffline, Offline, free_port, polling, webhook
+from test_attack_templates import TIME_BOMB
+from test_tg_cli import clean_env, storybot  # tests/ is on the path (conftest.py)
+from tg_support import GROUP, STORIES, MakeBot, MakeOffline, Offline, free_port, polling, until, webhook
 
+from bot.commands.run import REJECTED
 from bot.config import Secret, Settings
 from bot.live import CatalogStore
+from bot.ops.admin import AdminCommands
+from bot.ops.blocklist import Blocklist
 from bot.ops.digest import Digest
+from bot.ops.exchange import Exchange
+from bot.ops.logfile import FileSink
 from bot.telegram import webhook as webhook_module
+from bot.telegram.admin import admin_registrar
 from bot.telegram.delivery import RetryingRateLimiter
+from bot.telegram.logging_setup import configure_logging
 from bot.telegram.persistence import SQLitePersistence
 
 PRIVATE_FAN = 4242
-
-
-async def until(predicate: object, timeout: float, what: str) -> None:
-    """Poll predicate() every 20 ms without blocking the bot's loop."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def test_a_throttled_group_holds_back_no_private_fan(server: FakeTelegram, make_bot: MakeBot) -> None:
@@ -243,3 +245,157 @@ async def test_the_webhook_holds_a_bounded_number_of_connections(
         await until(lambda: not servers[0]._connections, 5, "the held connections closed")
         again = await asyncio.to_thread(_raw, settings.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert again.startswith(b"HTTP/1.1 200")
+
+
+# --- privacy -------------------------------------------------------------------------------------
+
+
+async def test_a_blocked_fans_words_are_never_stored(make_offline: MakeOffline) -> None:
+    bot = await make_offline(blocked=lambda key: True)
+    update_id = await bot.feed(bot.updates.make_message(PRIVATE_FAN, "my phone number is 555 0199"))
+    (exchange,) = bot.sink.for_update(update_id)
+    assert exchange.outcome == "blocked" and exchange.question == ""
+
+
+async def test_a_failing_update_is_logged_without_names_ids_or_words(
+    make_offline: MakeOffline, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await make_offline()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the core failed")
+
+    monkeypatch.setattr(bot.teller, "answer", broken)
+    caplog.set_level(logging.DEBUG)
+    update = bot.updates.make_message(PRIVATE_FAN, "secret words", first_name="Zelda", username="zelda_fan")
+    await bot.feed(update)
+    # Ours at every level; the libraries' at WARNING and above (configure_logging keeps them there).
+    ours = [r for r in caplog.records if r.name.startswith("bot.") or r.levelno >= logging.WARNING]
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in ours)
+    assert "the core failed" in logged  # the failure itself is logged
+    for private in ("secret words", "Zelda", "zelda_fan", str(PRIVATE_FAN)):
+        assert private not in logged
+
+
+def test_library_loggers_stay_at_warning_unless_debug_is_asked(root_logging: None) -> None:
+    configure_logging("INFO", stream=io.StringIO())
+    assert logging.getLogger("telegram.ext.Application").getEffectiveLevel() == logging.WARNING
+    configure_logging("DEBUG", stream=io.StringIO())
+    assert logging.getLogger("telegram.ext.Application").getEffectiveLevel() == logging.DEBUG
+
+
+def test_a_lone_surrogate_does_not_drop_the_exchange_record(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "exchanges.jsonl")
+    sink.record(Exchange(1, "private", "c_1", "u_1", "en", "ducks \ud800 please", "fallback"))
+    sink.close()
+    (line,) = (tmp_path / "exchanges.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["question"] == "ducks ? please"
+
+
+class _FullDisk:
+    """A state database on a full disk: every statement fails as SQLite says it then."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self.real = real
+
+    def execute(self, *args: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def close(self) -> None:
+        self.real.close()
+
+
+async def test_a_full_disk_costs_one_warning_not_a_traceback_per_update(
+    make_offline: MakeOffline, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await make_offline(settings)
+    persistence = bot.app.persistence
+    assert isinstance(persistence, SQLitePersistence)
+    persistence._db = _FullDisk(persistence._db)  # type: ignore[assignment]
+    for n in range(5):
+        await _through_the_processor(bot, bot.updates.make_message(PRIVATE_FAN + n, "who let the ducks cross"))
+    assert all(bot.request.texts_to(PRIVATE_FAN + n) for n in range(5))  # every fan answered
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("bot.")]
+    assert len(warnings) == 1 and "Could not write the state file" in warnings[0].getMessage()
+    assert not any(r.exc_info for r in warnings)
+    await persistence.flush()  # what SIGTERM does last: no exception
+
+
+# --- smaller ones --------------------------------------------------------------------------------
+
+
+async def test_a_deep_link_to_no_story_counts_for_no_campaign(make_offline: MakeOffline) -> None:
+    bot = await make_offline()
+    update_id = await bot.feed(bot.updates.make_command(PRIVATE_FAN, "/start spring__no-such-story"))
+    (exchange,) = bot.sink.for_update(update_id)
+    assert exchange.campaign is None
+
+
+async def test_a_text_mention_of_the_bot_is_taken_out_of_the_question(make_offline: MakeOffline) -> None:
+    bot = await make_offline()
+    mention = {"type": "text_mention", "offset": 0, "length": 8, "user": BOT_USER}
+    update = bot.updates.make_message(
+        GROUP, "Storybot who let the ducks cross", chat_type="supergroup", user_id=501, entities=[mention]
+    )
+    update_id = await bot.feed(update)
+    (exchange,) = bot.sink.for_update(update_id)
+    assert exchange.question == "who let the ducks cross"
+
+
+async def test_an_admin_command_in_a_group_is_answered_privately(make_offline: MakeOffline, tmp_path: Path) -> None:
+    store = CatalogStore.open(STORIES, meaning_model="none")
+    admin = AdminCommands(
+        [501], store=store, blocklist=Blocklist(tmp_path / "blocklist.json"), log_path=tmp_path / "x.jsonl"
+    )
+    bot = await make_offline(registrars=[admin_registrar(admin)])
+    await bot.feed(bot.updates.make_command(GROUP, "/stats", chat_type="supergroup", user_id=501))
+    assert bot.request.texts_to(GROUP) == []
+    assert bot.request.texts_to(501)
+
+
+@pytest.mark.parametrize("mode", ["--polling", "--webhook"])
+def test_a_rejected_token_is_one_line_without_a_traceback(mode: str, server: FakeTelegram, tmp_path: Path) -> None:
+    done = storybot(
+        "run",
+        mode,
+        cwd=tmp_path,
+        TELEGRAM_BOT_TOKEN="987654321:" + "B" * 35,  # the right shape, unknown to the fake: 401
+        TELEGRAM_BASE_URL=server.base_url,
+        WEBHOOK_URL="https://bot.example.com/hook",
+        WEBHOOK_SECRET="hook_secret_42",
+        PORT=str(free_port()),
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.rstrip().endswith(REJECTED)
+
+
+def test_sigterm_while_the_webhook_is_being_set_is_a_clean_exit(server: FakeTelegram, tmp_path: Path) -> None:
+    server.fail_next("setWebhook", "server_error", count=10)  # Telegram down: the bot keeps trying
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--webhook"],
+        cwd=tmp_path,
+        env=clean_env(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=server.base_url,
+            STORYBOT_DATA_DIR=str(tmp_path / "data"),
+            WEBHOOK_URL="https://bot.example.com/hook",
+            WEBHOOK_SECRET="hook_secret_42",
+            PORT=str(free_port()),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        server.wait_for_calls("setWebhook", answered=True)
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert time.monotonic() - started < 5
+    assert "Traceback" not in stderr

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from fakebot import TOKEN, FakeTelegram
-from tg_support import MakeBot, RecordingSink, free_port, polling, webhook
+from tg_support import MakeBot, RecordingSink, free_port, polling, until, webhook
 
 from bot.config import PROJECT_ROOT, Secret, Settings
 from bot.live import CatalogStore
@@ -72,16 +72,6 @@ def script_for(fan: int, questions: list[str]) -> list[str]:
     """Fan's messages: the questions rotated by the fan, so each fan has its own order."""
     shift = fan % len(questions)
     return questions[shift:] + questions[:shift]
-
-
-async def until(predicate: object, timeout: float, what: str) -> None:
-    """Poll predicate() every 50 ms (cheap checks only; never blocks the bot's loop)."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def delivered_per_chat(server: FakeTelegram) -> Counter[str]:

@@ -103,6 +103,16 @@ MakeOffline = Callable[..., Awaitable[Offline]]
 MakeBot = Callable[..., App]
 
 
+async def until(predicate: object, timeout: float, what: str) -> None:
+    """Poll predicate() every 50 ms (cheap checks only; never blocks the bot's loop)."""
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
