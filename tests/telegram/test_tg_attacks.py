@@ -8,11 +8,8 @@ import io
 import json
 import logging
 import shutil
-import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +19,7 @@ import pytest
 from fakebot import BOT_USER, TOKEN, FakeTelegram
 from telegram import Update
 from test_attack_templates import TIME_BOMB
-from test_tg_cli import clean_env, storybot  # tests/ is on the path (conftest.py)
+from test_tg_cli import sigterm_when, storybot  # tests/ is on the path (conftest.py)
 from tg_support import GROUP, STORIES, MakeBot, MakeOffline, Offline, free_port, polling, until, webhook
 
 from bot.commands.run import REJECTED
@@ -372,30 +369,23 @@ def test_a_rejected_token_is_one_line_without_a_traceback(mode: str, server: Fak
 
 def test_sigterm_while_the_webhook_is_being_set_is_a_clean_exit(server: FakeTelegram, tmp_path: Path) -> None:
     server.fail_next("setWebhook", "server_error", count=10)  # Telegram down: the bot keeps trying
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--webhook"],
-        cwd=tmp_path,
-        env=clean_env(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=server.base_url,
-            STORYBOT_DATA_DIR=str(tmp_path / "data"),
-            WEBHOOK_URL="https://bot.example.com/hook",
-            WEBHOOK_SECRET="hook_secret_42",
-            PORT=str(free_port()),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    started: list[float] = []
+
+    def setting_the_webhook() -> None:
         server.wait_for_calls("setWebhook", answered=True)
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, stderr
-    assert time.monotonic() - started < 5
+        started.append(time.monotonic())
+
+    code, stderr = sigterm_when(
+        setting_the_webhook,
+        tmp_path,
+        "--webhook",
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=server.base_url,
+        STORYBOT_DATA_DIR=str(tmp_path / "data"),
+        WEBHOOK_URL="https://bot.example.com/hook",
+        WEBHOOK_SECRET="hook_secret_42",
+        PORT=str(free_port()),
+    )
+    assert code == 0, stderr
+    assert time.monotonic() - started[0] < 5
     assert "Traceback" not in stderr
