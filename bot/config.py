@@ -27,7 +27,7 @@ DATA_DIR_NAME = "var"
 # What @BotFather hands out: the bot's numeric id, a colon, then 35 characters (some slack either way).
 TOKEN_PATTERN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,60}")
 # What Telegram accepts as X-Telegram-Bot-Api-Secret-Token.
-WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{4,256}")  # a shorter secret is guessed in seconds
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
 
@@ -174,7 +174,7 @@ def _webhook_url(text: str) -> str:
 
 
 TOKEN_ACCEPTED = "a token from @BotFather (/newbot): the bot's id, a colon, then about 35 letters, digits, _ or -"
-WEBHOOK_SECRET_ACCEPTED = "1-256 characters of A-Z, a-z, 0-9, _ or -"
+WEBHOOK_SECRET_ACCEPTED = "4-256 characters of A-Z, a-z, 0-9, _ or -"
 
 
 def _token(text: str) -> Secret:

@@ -4,6 +4,7 @@ replaced whole by a successful reload."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,10 +130,13 @@ class CatalogStore:
         """A storyteller that always reads the current snapshot."""
         return Storyteller(self.current)
 
-    def reload(self) -> tuple[bool, list[Problem]]:
-        """Rebuild from disk; swap only when clean. Returns (swapped, problems)."""
+    def reload(self, unchanged: Callable[[], bool] | None = None) -> tuple[bool, list[Problem]]:
+        """Rebuild from disk; swap only when clean (and, given `unchanged`, when the files did not
+        change while they were read: a half-written file must not go live). Returns (swapped, problems)."""
         with self._lock:
             snapshot, problems = build_snapshot(self.root, meaning_model=self.meaning_model)
+            if unchanged is not None and not unchanged():
+                return False, []
             if snapshot is None:
                 return False, problems
             self._snapshot = snapshot

@@ -124,3 +124,10 @@ def test_polling_does_not_need_the_webhook_settings(tmp_path: Path) -> None:
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()  # only the missing token
     assert line.startswith("storybot: TELEGRAM_BOT_TOKEN is not set;")
+
+
+@pytest.mark.parametrize("secret", ["a", "ab_", "x-1"])
+def test_a_webhook_secret_under_four_characters_is_refused(secret: str) -> None:
+    settings = Settings.from_env({"WEBHOOK_SECRET": secret}, dotenv=Path("/nonexistent/.env"))
+    with pytest.raises(SettingsError, match="4-256 characters"):
+        settings.require("WEBHOOK_SECRET")

@@ -218,6 +218,51 @@ def story_files(root: Path) -> list[Path]:
     return sorted((p for p in root.glob("*.yaml") if p.name not in SPECIAL_FILES), key=lambda p: p.name)
 
 
+# The catalogue as a whole: one file can be 512 KiB, but forty of them took check two minutes and
+# 2 GB. A brand's catalogue is a few hundred stories of a few KiB each, far below these.
+MAX_CATALOGUE_BYTES = 8 * 1024 * 1024
+MAX_PHRASINGS = 30_000
+MAX_TEMPLATES = 500
+
+
+def _over_budget(root: Path, files: list[Path]) -> Problem | None:
+    """A problem when the catalogue as a whole is too big to check and serve; None when it fits."""
+    total = sum(p.lstat().st_size for p in files if p.exists())
+    if total > MAX_CATALOGUE_BYTES:
+        return Problem(
+            root,
+            0,
+            "",
+            f"the stories add up to {total // (1024 * 1024)} MiB; the limit for the whole catalogue is "
+            f"{MAX_CATALOGUE_BYTES // (1024 * 1024)} MiB",
+            "a story is a few KiB: shorten the longest files, or split the catalogue into several bots",
+        )
+    templates = root / "templates"
+    count = sum(1 for _ in templates.rglob("*")) if templates.is_dir() else 0
+    if count > MAX_TEMPLATES:
+        return Problem(
+            templates,
+            0,
+            "",
+            f"the templates folder holds {count:,} files; the limit is {MAX_TEMPLATES}",
+            "keep only the templates the stories use",
+        )
+    return None
+
+
+def _too_many_phrasings(root: Path, stories: dict[str, Story]) -> Problem | None:
+    count = sum(len(q) for s in stories.values() for q in s.questions.values())
+    if count <= MAX_PHRASINGS:
+        return None
+    return Problem(
+        root,
+        0,
+        "",
+        f"the stories hold {count:,} phrasings; the limit for the whole catalogue is {MAX_PHRASINGS:,}",
+        "keep the phrasings fans really use: a few dozen a story are plenty",
+    )
+
+
 def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
     """Load and structurally check a catalogue; None when any error makes it unusable."""
     problems: list[Problem] = []
@@ -256,6 +301,9 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
                 "add at least one <id>.yaml file (see stories/README.md)",
             )
         )
+    too_big = _over_budget(root, files)
+    if too_big is not None:
+        return None, [*problems, too_big]
     for path in files:
         story, found = load_story(path)
         problems.extend(found)
@@ -282,6 +330,9 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
     ui, found = load_ui(root / "ui.yaml")
     problems.extend(found)
     problems.extend(_cross_checks(stories, unusable))
+    too_many = _too_many_phrasings(root, stories)
+    if too_many is not None:
+        problems.append(too_many)
     if any(not p.warning for p in problems):
         return None, problems
     catalog = Catalog(root, stories, smalltalk, offtopic, ui, offtopic_lines)

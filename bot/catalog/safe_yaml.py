@@ -109,7 +109,16 @@ def _to_python(node: Node | None, loader: _Loader, seen: set[int] | None) -> Any
     cls = node.__class__
     if cls is ScalarNode:
         # Plain text needs no constructor; numbers, booleans, dates and tags go through the safe one.
-        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+        if node.tag == _STR:
+            return node.value
+        try:
+            return loader.construct_object(node, deep=True)
+        except ValueError:  # an integer of thousands of digits: Python refuses to read it
+            raise YamlProblem(
+                node.start_mark.line + 1,
+                f"the number is {len(node.value):,} characters long, too long to read",
+                "write it shorter, or put it in quotes if it is text",
+            ) from None
     if cls is MappingNode and node.tag == _MAP:
         result = LocDict()
         result.line = node.start_mark.line + 1
@@ -242,18 +251,25 @@ def _too_big(size: int) -> YamlProblem:
     )
 
 
+NOT_REGULAR_FIX = "replace it with a plain text file inside the catalogue folder, or remove it"
+
+
 def read_limited(path: Path) -> bytes:
     """A regular file's bytes; a YamlProblem when it cannot be read, is not a file or is too big.
 
     Opened without blocking and checked before reading, so a pipe or a device named `*.yaml`
     (a FIFO would wait forever, /dev/zero never ends) is refused instead of hanging a reload.
+    A symbolic link is refused without being followed: a link to /proc/self/environ would
+    otherwise serve the bot's own secrets as a story or a template.
     """
+    if os.path.islink(path):
+        raise YamlProblem(0, "this is a symbolic link, not a regular file of the catalogue", NOT_REGULAR_FIX)
     try:
-        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
         try:
             status = os.fstat(handle)
             if not stat.S_ISREG(status.st_mode):
-                raise YamlProblem(0, "this is not a regular file", "replace it with a plain text file, or remove it")
+                raise YamlProblem(0, "this is not a regular file", NOT_REGULAR_FIX)
             if status.st_size > MAX_FILE_BYTES:
                 raise _too_big(status.st_size)
             data = os.read(handle, MAX_FILE_BYTES + 1)
@@ -262,6 +278,8 @@ def read_limited(path: Path) -> bytes:
                 if not more:
                     break
                 data += more
+            if data and not status.st_size:  # /proc and /sys files say they are empty, then are not
+                raise YamlProblem(0, "this is not a regular file (a system file)", NOT_REGULAR_FIX)
         finally:
             os.close(handle)
     except OSError as exc:

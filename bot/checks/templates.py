@@ -1,15 +1,12 @@
-"""Template checks: syntax, strict variables, Telegram HTML and length, each render under a time and memory budget."""
+"""Template checks: syntax, strict variables, Telegram HTML and length, each render within the render budget."""
 
 from __future__ import annotations
 
 import re
-import sys
-import time
 import traceback
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from jinja2 import TemplateNotFound, TemplateSyntaxError
@@ -20,6 +17,7 @@ from bot.catalog.problems import Problem
 from bot.catalog.safe_yaml import UTF8_FIX, undecodable_line
 from bot.checks.story_text import story_text_problems
 from bot.checks.template_wording import render_failure
+from bot.replies.budget import RenderBudgetExceeded
 from bot.replies.html import (
     MESSAGE_LIMIT,
     has_text,
@@ -38,27 +36,9 @@ from bot.replies.render import (
     template_file,
 )
 
-RENDER_SECONDS = 2.0
-RENDER_MEMORY_MB = 256
-RENDER_CHARS = 200_000
 BUTTON_LABEL_LIMIT = 64
 SAMPLE_STORIES = 8
 LONG_TEXT = 3000
-CHECK_EVERY = 256  # traced lines between two looks at the render budget
-
-
-class _Budget(Exception):
-    """A template ran too long or wrote too much."""
-
-
-def _peak_memory_mb() -> float | None:
-    """The process's peak memory so far, where the platform can tell (not on Windows)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def _render_sample(catalog: Catalog, thorough: bool) -> list[Story]:
@@ -285,36 +265,16 @@ def _html_line(file: Path, html: str, message: str) -> int:
 
 
 def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], what: str) -> str | None:
-    """Render under a time and size budget, turning any failure into a Problem at its template line."""
-    deadline = time.monotonic() + RENDER_SECONDS
-    start_memory = _peak_memory_mb()
-    memory_limit = None if start_memory is None else start_memory + RENDER_MEMORY_MB
-
-    events = 0
-
-    def tracer(frame: FrameType, event: str, arg: object) -> Any:
-        # Look at the clock and the memory every few hundred lines: often enough to stop a runaway
-        # loop, rarely enough that checking costs little. A loop that doubles a string
-        # ({% set ns.a = ns.a ~ ns.a %}) runs out of memory long before it runs out of time.
-        nonlocal events
-        events += 1
-        if events % CHECK_EVERY == 0 and (
-            time.monotonic() > deadline or (memory_limit is not None and (_peak_memory_mb() or 0.0) > memory_limit)
-        ):
-            raise _Budget
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
+    """Render (within the render budget every render has), turning any failure into a Problem at its line."""
     try:
         html = render()
-    except _Budget as exc:
+    except RenderBudgetExceeded as exc:
         problems.append(
             Problem(
                 file,
                 _template_line(exc, file),
                 "",
-                f"rendering the {what} reply took over {RENDER_SECONDS:.0f} s or {RENDER_MEMORY_MB} MB",
+                f"rendering the {what} reply {exc}",
                 "remove loops that never end, loop too often or build huge text",
             )
         )
@@ -333,19 +293,6 @@ def _guarded(problems: list[Problem], file: Path, render: Callable[[], str], wha
     except Exception as exc:  # whatever a marketer's template does, the checker reports it and goes on
         message, fix = render_failure(exc)
         problems.append(Problem(file, _template_line(exc, file), "", f"rendering the {what} reply {message}", fix))
-        return None
-    finally:
-        sys.settrace(previous)
-    if len(html) > RENDER_CHARS:
-        problems.append(
-            Problem(
-                file,
-                0,
-                "",
-                f"the {what} reply is {len(html):,} characters long",
-                "shorten the template (or, if a story's own text is that long, the story)",
-            )
-        )
         return None
     return html
 

@@ -64,8 +64,10 @@ class AdminCommands:
         log_path: Path,
         watcher: Watcher | None = None,
         clock: Callable[[], float] = time.time,
+        admin_keys: Iterable[str] = (),
     ) -> None:
         self.admin_ids = frozenset(admin_ids)
+        self.admin_keys = frozenset(admin_keys)  # the admins' own user keys: never blocked
         self.store = store
         self.blocklist = blocklist
         self.log_path = log_path
@@ -135,8 +137,13 @@ class AdminCommands:
         key = args[0].strip()
         if is_handle(key):
             key = resolve(key, self._known_fans()) or key
+        if add and key in self.admin_keys:
+            return render("admin_block.html.j2", key=key, blocked=add, changed=False, admin=True)
         try:
             changed = self.blocklist.block(key) if add else self.blocklist.unblock(key)
         except ValueError:
             return render("admin_usage.html.j2", command=command, key=key)
+        except OSError as exc:  # a full or read-only data folder: the list did not change
+            reason = exc.strerror or type(exc).__name__
+            return render("admin_block.html.j2", key=key, blocked=add, changed=False, failed=reason)
         return render("admin_block.html.j2", key=key, blocked=add, changed=changed)

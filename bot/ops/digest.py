@@ -44,9 +44,10 @@ class _Batch:
     errors: Counter[str] = field(default_factory=Counter)
     error_total: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # the bot's own troubles (a state file set aside)
 
     def empty(self) -> bool:
-        return not (self.clarify or self.fallback or self.error_total or self.problems)
+        return not (self.clarify or self.fallback or self.error_total or self.problems or self.notices)
 
 
 class Digest:
@@ -103,6 +104,11 @@ class Digest:
         """Report a rejected catalogue edit (the hot-reload watcher's on_problems)."""
         with self._lock:
             self._batch.problems = list(problems)  # the latest attempt is the one to fix
+
+    def add_notice(self, text: str) -> None:
+        """Tell the moderators something about the bot itself in the next digest."""
+        with self._lock:
+            self._batch.notices.append(text)
 
     def pending(self) -> bool:
         """Whether anything waits to be sent."""
@@ -182,4 +188,5 @@ def compose(batch: _Batch, root: Path | None = None) -> str:
         clarify=batch.clarify,
         fallback=batch.fallback,
         errors=batch.error_total,
+        notices=batch.notices,
     )

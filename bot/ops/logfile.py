@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 def to_line(exchange: Exchange) -> str:
     """One exchange as one JSON line (no newline); non-ASCII kept readable."""
-    return json.dumps(exchange.to_json(), ensure_ascii=False, separators=(",", ":"))
+    line = json.dumps(exchange.to_json(), ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate (Telegram passes them through) cannot be written as UTF-8: make it "?".
+    return line.encode("utf-8", "replace").decode("utf-8")
 
 
 class _QuietRotatingHandler(logging.handlers.RotatingFileHandler):

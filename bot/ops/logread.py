@@ -14,6 +14,7 @@ from bot.ops.exchange import Exchange
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+MAX_DURATION = 10 * 366 * 86400.0  # ten years: more than the log ever holds
 
 
 def parse_duration(text: str) -> float:
@@ -22,7 +23,10 @@ def parse_duration(text: str) -> float:
     parts = _DURATION.findall(cleaned)
     if not cleaned or _DURATION.sub("", cleaned).strip():
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 7d)")
-    return sum(float(number) * _UNITS[unit] for number, unit in parts)
+    seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
+    if not seconds <= MAX_DURATION:  # also inf and nan, from a number of 400 digits
+        raise ValueError(f"too long a duration: {text[:20]!r} (at most ten years)")
+    return seconds
 
 
 def parse_line(line: str) -> Exchange | None:

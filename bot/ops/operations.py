@@ -9,7 +9,7 @@ from bot.live import CatalogStore
 from bot.ops.admin import AdminCommands
 from bot.ops.blocklist import Blocklist, blocklist_path
 from bot.ops.digest import Digest, Send
-from bot.ops.exchange import ExchangeSink
+from bot.ops.exchange import ExchangeSink, pseudonym
 from bot.ops.logfile import close_sinks, open_sinks
 from bot.ops.reload import Watcher
 
@@ -48,6 +48,7 @@ class Operations:
             blocklist=blocklist,
             log_path=settings.exchange_log,
             watcher=watcher,
+            admin_keys=[pseudonym(settings.log_salt.get().encode(), "user", a) for a in settings.admin_ids],
         )
         return cls(settings, sinks, watcher, blocklist, admin, digest)
 

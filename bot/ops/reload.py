@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bot.catalog.load import MAX_TEMPLATES
 from bot.catalog.problems import Problem
 from bot.live import CatalogStore
 from bot.ops.periodic import Periodic
@@ -17,15 +20,22 @@ ProblemsCallback = Callable[[list[Problem]], None]
 ReloadedCallback = Callable[[int], None]
 
 T = TypeVar("T")
-SETTLE = 0.2  # an editor's save is often several writes; wait for the folder to be still
+SETTLE = 1.0  # an editor's save is often several writes; wait for the folder to be still this long
 
 log = logging.getLogger(__name__)
 
 
 def signature(root: Path) -> Signature:
-    """Names, sizes and modification times of the catalogue's files (*.yaml, *.yml, templates/**)."""
-    files = [*root.glob("*.yaml"), *root.glob("*.yml"), *(root / "templates").rglob("*")]
+    """Names, sizes and modification times of the catalogue's files (*.yaml, *.yml, templates/**).
+
+    Listing is cheap, looking at each file is not: past MAX_TEMPLATES templates (a catalogue that
+    big is refused anyway) only their number counts, so 20,000 files cost no CPU while idle.
+    """
+    templates = _template_files(root / "templates")
+    files = [*root.glob("*.yaml"), *root.glob("*.yml"), *map(Path, templates[:MAX_TEMPLATES])]
     entries: list[tuple[str, int, int]] = []
+    if len(templates) > MAX_TEMPLATES:
+        entries.append(("templates/", len(templates), 0))
     for path in files:
         try:
             status = path.stat()
@@ -34,6 +44,20 @@ def signature(root: Path) -> Signature:
         if path.is_file():
             entries.append((path.relative_to(root).as_posix(), status.st_mtime_ns, status.st_size))
     return tuple(sorted(entries))
+
+
+def _still_since(current: Signature, settle: float) -> bool:
+    """Whether no file in the signature was modified within the last `settle` seconds."""
+    newest = max((mtime for _, mtime, _ in current), default=0)
+    return time.time_ns() - newest >= settle * 1e9
+
+
+def _template_files(folder: Path) -> list[str]:
+    """Every file name under the templates folder, without looking at the files themselves."""
+    found: list[str] = []
+    for parent, _, names in os.walk(folder):
+        found.extend(os.path.join(parent, name) for name in names)
+    return sorted(found)
 
 
 class Watcher:
@@ -88,16 +112,17 @@ class Watcher:
         current = await asyncio.to_thread(signature, self.store.root)
         if current == self._seen:
             return
-        # Debounce: reload only once the folder has been still for `settle` seconds.
-        while True:
+        # Debounce: reload only once no file has changed for `settle` seconds.
+        while not _still_since(current, self.settle):
             await asyncio.sleep(self.settle)
-            later = await asyncio.to_thread(signature, self.store.root)
-            if later == current:
-                break
-            current = later
+            current = await asyncio.to_thread(signature, self.store.root)
+        # The rebuild runs off the event loop; replies keep using the old snapshot meanwhile. A file
+        # written to while it was read is not swapped in: the next poll reads it again.
+        root = self.store.root
+        result = await asyncio.to_thread(self.store.reload, lambda: signature(root) == current)
+        if result == (False, []):
+            return
         self._seen = current
-        # The rebuild runs off the event loop; replies keep using the old snapshot meanwhile.
-        result = await asyncio.to_thread(self.store.reload)
         self._report(*result)
 
     def _report(self, swapped: bool, problems: list[Problem]) -> tuple[bool, list[Problem]]:

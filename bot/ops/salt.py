@@ -60,4 +60,14 @@ def with_salt(settings: Settings) -> Settings:
     """Settings whose log_salt is never empty, for code that reads `settings.log_salt` directly."""
     if settings.log_salt:
         return settings
-    return replace(settings, log_salt=Secret(load_salt(settings).decode()))
+    try:
+        salt = load_salt(settings).decode()
+    except OSError as exc:  # a read-only or full data folder must not stop the bot answering
+        log.warning(
+            "STORYBOT_LOG_SALT is not set and no salt can be kept in %s (%s); using one for this run "
+            "only, so fans' keys change at the next start: set STORYBOT_LOG_SALT",
+            settings.data_dir,
+            exc.strerror or type(exc).__name__,
+        )
+        salt = secrets.token_hex(32)
+    return replace(settings, log_salt=Secret(salt))

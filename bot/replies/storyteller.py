@@ -183,6 +183,7 @@ class Storyteller:
             reply = self.story(story_id, lang)
             if reply is not None:
                 return reply, campaign
+            campaign = None  # no story opened: the link is broken, so it counts for no campaign
         snap = self.snapshot
         featured = snap.catalog.featured()
         text = snap.renderer.render("start", lang, featured=[story_view(s, lang) for s in featured])

@@ -40,9 +40,11 @@ from bot.telegram.context import App, BlockedCheck, Registrar, Services, StoryCo
 from bot.telegram.delivery import ChatOrderedProcessor, ConfirmAfterHandled, HandledQueue, RetryingRateLimiter
 from bot.telegram.guard import FloodControl, gate
 from bot.telegram.inline import answer_inline
+from bot.telegram.ledger import UpdateLedger
 from bot.telegram.logging_setup import Redactor
 from bot.telegram.persistence import SQLitePersistence
 from bot.telegram.subscriptions import subscriptions_registrar
+from bot.telegram.webhook import run_webhook
 
 _LOGGER = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 256
@@ -78,6 +80,7 @@ def build_application(
         update_interval=PERSIST_EVERY,
     )
     confirming = ConfirmAfterHandled()
+    ledger = confirming.ledger = UpdateLedger()  # polling confirms each update once handled
     # Webhook: Telegram hears 200 only once the update is handled (polling: `confirming`).
     queue: asyncio.Queue[object] = HandledQueue() if settings.webhook_url else asyncio.Queue()
     handled = queue.handled if isinstance(queue, HandledQueue) else None
@@ -90,14 +93,20 @@ def build_application(
         .update_queue(queue)
         .base_url(settings.base_url)
         .rate_limiter(rate_limiter or RetryingRateLimiter())
-        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES, on_handled=handled))
+        .concurrent_updates(
+            ChatOrderedProcessor(
+                CONCURRENT_UPDATES,
+                on_handled=handled or ledger.handled,
+                seen=lambda update: _reaching_handlers(ledger, persistence, update),
+                settle=lambda update: _settle(app, persistence, update),
+            )
+        )
         .persistence(persistence)
         .post_init(_post_init)
     )
     if request is not None:
         builder = builder.request(request)
     app: App = builder.build()
-    confirming.gate = app.update_queue.join  # confirm updates to Telegram only once handled
     services = app.bot_data
     services.settings = settings
     services.store = store
@@ -108,6 +117,19 @@ def build_application(
     services.flood = FloodControl(settings.flood_limit, settings.flood_window)
     _register_handlers(app, registrars)
     return app
+
+
+def _reaching_handlers(ledger: UpdateLedger, persistence: SQLitePersistence, update: object) -> bool:
+    """An update reaches the handlers: whether it was answered before a restart (then it is skipped)."""
+    ledger.start(update)
+    return persistence.was_handled(update)
+
+
+async def _settle(app: App, persistence: SQLitePersistence, update: object) -> None:
+    """Once an update is handled: the fans' state written at once (a kill -9 a second later keeps
+    a language choice), and the update remembered so a re-sent copy is not answered again."""
+    persistence.mark_handled(update)  # first: it is one small write, and a repeat is what a kill costs
+    await app.update_persistence()
 
 
 def _register_handlers(app: App, registrars: Iterable[Registrar]) -> None:
@@ -161,7 +183,8 @@ async def publish_commands(bot: Bot, catalog: Catalog) -> None:
 
 
 def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]:
-    """Everything `storybot run` serves: operations start in post_init and stop in post_shutdown."""
+    """Everything `storybot run` serves: operations start in post_init and stop in post_stop, after
+    the last update is handled and before the HTTP client closes (so the last digest still goes out)."""
     settings = with_salt(settings)  # pseudonyms never use an empty key
     ops = Operations.open(settings, store)
     outbox = Outbox(settings.state_db)  # subscribers and broadcasts, beside the fans' state
@@ -188,15 +211,19 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
         await _post_init(application)
         chat = settings.moderator_chat_id
         ops.start(moderator_sender(application, chat) if chat is not None else None)
+        if isinstance(application.persistence, SQLitePersistence) and ops.digest is not None:
+            for notice in application.persistence.damage_report():
+                ops.digest.add_notice(notice)
         broadcaster.start()  # sends what `storybot broadcast` queues
 
-    async def post_shutdown(application: App) -> None:
+    async def post_stop(application: App) -> None:
+        # Before the HTTP client closes: the broadcast's sends in flight and the last digest.
         await broadcaster.stop()
-        outbox.close()
         await ops.stop()
+        outbox.close()
 
     app.post_init = post_init
-    app.post_shutdown = post_shutdown
+    app.post_stop = post_stop
     return app, ops
 
 
@@ -215,7 +242,8 @@ def webhook_options(settings: Settings, listen: str = "0.0.0.0") -> dict[str, An
     """Arguments for Application.run_webhook (and Updater.start_webhook).
 
     The local path is WEBHOOK_URL's path, so a platform router forwarding that URL to PORT
-    reaches the handler. PTB answers 403 to any POST without the secret token header.
+    reaches the handler. Our server (webhook.py) answers 403 to any POST without the secret
+    token header, before reading its body.
     """
     return {
         "listen": listen,
@@ -233,7 +261,7 @@ def serve(app: App, settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM; PTB then finishes the updates in flight and shuts down."""
     if settings.webhook_url:
         _LOGGER.info("Receiving updates by webhook on port %d", settings.port)
-        app.run_webhook(**webhook_options(settings))
+        asyncio.run(run_webhook(app, settings, webhook_options(settings)))
     else:
         _LOGGER.info("Receiving updates by long polling")
         app.run_polling(**polling_options())

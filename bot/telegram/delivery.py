@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -12,9 +13,11 @@ from telegram import Update
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor
 from telegram.request import HTTPXRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.telegram.ledger import UpdateLedger
 
 _LOGGER = logging.getLogger(__name__)
-Gate = Callable[[], Awaitable[None]]
 JSONDict = dict[str, Any]
 Result = bool | JSONDict | list[JSONDict]
 
@@ -34,22 +37,52 @@ def ordering_key(update: object) -> int | None:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """Many chats at once, one update at a time within a chat (so replies never overtake)."""
 
-    def __init__(self, max_concurrent_updates: int = 256, on_handled: Callable[[object], None] | None = None) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        on_handled: Callable[[object], None] | None = None,
+        *,
+        seen: Callable[[object], bool] | None = None,
+        settle: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._queued: dict[int, int] = {}
         self._on_handled = on_handled
+        self._seen = seen  # answered before a restart: Telegram sent it again
+        self._settle = settle  # once handled: state written, update remembered (before confirming)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         """Wait for this chat's earlier updates, run the update's handlers, then say it is handled."""
+        if self._seen is not None and self._seen(update):
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            _LOGGER.info("Update %s was answered before a restart; not answering it again", _update_id(update))
+            self._handled(update)
+            return
         try:
-            await self._in_chat_order(update, coroutine)
+            await self._in_chat_order(update, self._then_settle(update, coroutine))
         except asyncio.CancelledError:
             raise  # shutting down mid-update: it was not handled, so it must not be confirmed
         except Exception:
             self._handled(update)  # it failed, and PTB logs why: confirmed anyway, as polling does
             raise
         self._handled(update)
+
+    async def _then_settle(self, update: object, coroutine: Awaitable[object]) -> None:
+        # Settled before the chat's next update starts: a kill can catch one unsettled reply a chat.
+        try:
+            await coroutine
+        finally:
+            await self._settled(update)
+
+    async def _settled(self, update: object) -> None:
+        if self._settle is None:
+            return
+        try:
+            await self._settle(update)
+        except Exception:  # a full disk must not stop the replies: logged, and the update confirmed
+            _LOGGER.exception("Could not write the state after update %s", _update_id(update))
 
     def _handled(self, update: object) -> None:
         if self._on_handled is not None:
@@ -79,22 +112,28 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+def _update_id(update: object) -> object:
+    return getattr(update, "update_id", "?")
+
+
 # --- confirmed once handled ------------------------------------------------------------------
 
 
 class ConfirmAfterHandled(HTTPXRequest):
-    """The getUpdates connection: each call first waits until every fetched update is handled.
+    """The getUpdates connection: an update is confirmed to Telegram only once it is handled.
 
     PTB confirms a batch of updates by asking for the next one with a higher offset, right after
     queueing the batch. If the process dies before the batch is handled, Telegram never sends those
-    updates again. Holding the next getUpdates until the application's update queue is drained
-    (its `join()`: PTB marks an update done only after its handlers ran) moves the confirmation to
-    after the handling. A hard kill then means a batch may be handled twice, never lost.
+    updates again. Here the offset PTB asks for is held at the lowest update still being handled
+    (`UpdateLedger`), and what was fetched before is taken out of the answer: a hard kill then means
+    an update may be handled twice, never lost, and a slow chat holds back no other chat.
     """
 
     def __init__(self) -> None:
-        super().__init__(connection_pool_size=1)
-        self.gate: Gate | None = None
+        # Two: a long poll cancelled at shutdown may still hold its connection for the last call.
+        super().__init__(connection_pool_size=2)
+        self.ledger: UpdateLedger | None = None
+        self._held_back = False
 
     async def do_request(
         self,
@@ -106,9 +145,9 @@ class ConfirmAfterHandled(HTTPXRequest):
         connect_timeout: float | None = None,  # type: ignore[override]
         pool_timeout: float | None = None,  # type: ignore[override]
     ) -> tuple[int, bytes]:
-        """Wait for the gate before asking for (and so confirming) more updates."""
-        if self.gate is not None and url.endswith("/getUpdates"):
-            await self.gate()
+        """getUpdates goes through the ledger; every other call as usual."""
+        if self.ledger is not None and url.endswith("/getUpdates"):
+            return await self._get_updates(url, method, request_data, read_timeout, write_timeout, connect_timeout)
         return await super().do_request(
             url,
             method,
@@ -118,6 +157,35 @@ class ConfirmAfterHandled(HTTPXRequest):
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
+
+    async def _get_updates(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        read_timeout: float | None,
+        write_timeout: float | None,
+        connect_timeout: float | None,
+    ) -> tuple[int, bytes]:
+        """getUpdates with the offset held at the lowest update in flight (see ledger.py)."""
+        assert self.ledger is not None
+        if self._held_back:  # Telegram would answer at once with what we already have
+            await self.ledger.wait_for_progress()
+        params = dict(request_data.parameters) if request_data is not None else {}
+        if not params.get("timeout"):  # PTB's last call when stopping: confirm what is handled by then
+            await self.ledger.drained()
+        asked = params.get("offset")
+        offset = self.ledger.offset(asked if isinstance(asked, int) else None)
+        if offset is not None:
+            params["offset"] = offset
+        data = RequestData([RequestParameter.from_input(key, value) for key, value in params.items()])
+        code, body = await super().do_request(
+            url, method, data, read_timeout=read_timeout, write_timeout=write_timeout, connect_timeout=connect_timeout
+        )
+        if code != 200:
+            return code, body
+        body, self._held_back = self.ledger.filter_answer(body)
+        return code, body
 
 
 class HandledQueue(asyncio.Queue[object]):
@@ -134,6 +202,12 @@ class HandledQueue(asyncio.Queue[object]):
     def __init__(self) -> None:
         super().__init__()
         self._waiting: dict[int, asyncio.Future[None]] = {}
+        self.last_handled = time.monotonic()  # for /healthz: is the queue moving?
+
+    @property
+    def waiting(self) -> int:
+        """How many POSTs wait for their update to be handled."""
+        return len(self._waiting)
 
     async def put(self, item: object) -> None:
         """Queue the item; for an update, wait until it has been handled."""
@@ -150,6 +224,7 @@ class HandledQueue(asyncio.Queue[object]):
 
     def handled(self, item: object) -> None:
         """Called by the update processor once an update's handlers have run."""
+        self.last_handled = time.monotonic()
         waiting = self._waiting.get(id(item))
         if waiting is not None and not waiting.done():
             waiting.set_result(None)

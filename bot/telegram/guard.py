@@ -146,7 +146,8 @@ async def gate(update: Update, context: StoryContext) -> None:
         _LOGGER.info("Ignoring an update from blocked fan %s", context.user_key)
         if update.callback_query is not None:
             await stop_spinner(update.callback_query)
-        record(context, update, kind=kind_of(update), started=started, outcome="blocked")
+        # A blocked fan's words are never stored: the record says only that they were ignored.
+        record(context, update, kind=kind_of(update), started=started, outcome="blocked", question="")
         raise ApplicationHandlerStop
     if inline:
         return  # Telegram sends one per keystroke; they are cheap and never flood a chat

@@ -6,12 +6,11 @@ already decided that the update is meant for the bot and may be answered.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 
-from telegram import Message, Update
+from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 
@@ -24,7 +23,6 @@ _LOGGER = logging.getLogger(__name__)
 # The commands menu, in the order Telegram lists them; descriptions are ui.yaml's `cmd_<name>`.
 MENU = ("start", "help", "stories", "language")
 IN_PLACE = frozenset({"p"})  # only catalogue pages replace themselves; the rest is a new message
-MAX_UPDATE_CHARS = 3000
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -78,8 +76,15 @@ async def text(update: Update, context: StoryContext) -> None:
 
 def without_mention(message: Message) -> str:
     """The message text with the bot's @username taken out."""
-    username = message.get_bot().username or ""
+    bot = message.get_bot()
+    username = bot.username or ""
     words = message.text or ""
+    # A text mention names the bot by a link, not by @username: cut it out by its place.
+    for entity in sorted(message.entities, key=lambda e: e.offset, reverse=True):
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot.id:
+            shown = message.parse_entity(entity)
+            start = len(words.encode("utf-16-le")[: entity.offset * 2].decode("utf-16-le"))
+            words = words[:start] + " " + words[start + len(shown) :]
     if username:
         words = re.sub(rf"@{re.escape(username)}\b", " ", words, flags=re.IGNORECASE)
     return " ".join(words.split())
@@ -127,16 +132,10 @@ async def press(update: Update, context: StoryContext) -> None:
 
 
 def describe(update: object) -> str:
-    """The update as JSON for the log, cut to a readable length; never raises."""
-    try:
-        dumped = (
-            json.dumps(update.to_dict(), ensure_ascii=False, default=str)
-            if isinstance(update, Update)
-            else repr(update)
-        )
-    except Exception as exc:
-        dumped = f"<unprintable update: {type(exc).__name__}>"
-    return dumped if len(dumped) <= MAX_UPDATE_CHARS else dumped[:MAX_UPDATE_CHARS] + "…"
+    """Which update, for the log: its id and kind, never a name, an id of a person or their words."""
+    if isinstance(update, Update):
+        return f"update {update.update_id} ({kind_of(update)})"
+    return f"<{type(update).__name__}>"
 
 
 def error_text(error: BaseException | None) -> str:

@@ -12,6 +12,8 @@ TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 REDACTED = "[REDACTED]"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LOGGERS = ("httpx", "httpcore")
+# Libraries that log updates (names, ids, words) at INFO or DEBUG: WARNING unless DEBUG is asked for.
+LIBRARY_LOGGERS = ("telegram", "tornado", "apscheduler")
 _MIN_SECRET = 4  # shorter "secrets" would blank out ordinary words
 
 
@@ -51,6 +53,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _NoRejectedTokenTraceback(logging.Filter):
+    """Drops PTB's own traceback for a token Telegram rejects: `storybot run` says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record carrying InvalidToken."""
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "InvalidToken"
+
+
 class _StorybotHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler configure_logging installs (so a second call replaces it)."""
 
@@ -64,6 +75,7 @@ def configure_logging(
         root.removeHandler(old)
     handler = _StorybotHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(_NoRejectedTokenTraceback())
     root.addHandler(handler)
     root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
     redacting = RedactingFilter(Redactor(secrets))
@@ -73,4 +85,6 @@ def configure_logging(
         each.addFilter(redacting)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING)
     return handler

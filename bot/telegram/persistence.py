@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import time
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,50 @@ CREATE TABLE IF NOT EXISTS data (
     PRIMARY KEY (kind, key)
 )
 """
+# Updates already answered, so one Telegram sends again after a crash is not answered twice.
+_HANDLED_SCHEMA = "CREATE TABLE IF NOT EXISTS handled (update_id INTEGER PRIMARY KEY, at REAL NOT NULL)"
+HANDLED_KEPT = 2 * 86400.0  # Telegram keeps an unconfirmed update for a day
+_PRUNE_EVERY = 1000
+
+
+_KINDS_WITH_INT_KEYS = ("user", "chat")
+
+
+def _open(path: Path, *, check: bool) -> sqlite3.Connection:
+    """The state database; with `check`, every row is read once so damage shows now, not mid-reply."""
+    # One connection used only from the event loop thread; each write is one short commit.
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(_SCHEMA)
+        db.execute(_HANDLED_SCHEMA)
+        if check:
+            columns = [row[1] for row in db.execute("PRAGMA table_info(data)")]
+            if columns != ["kind", "key", "value"]:
+                raise ValueError("the data table has other columns")
+            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise ValueError("the database is damaged")
+            for kind, key, value in db.execute("SELECT kind, key, value FROM data"):
+                decoded_key, decoded = json.loads(key), json.loads(value)
+                if kind in _KINDS_WITH_INT_KEYS:
+                    int(decoded_key)  # PTB's ids; a ValueError or TypeError otherwise
+                    if not isinstance(decoded, dict):
+                        raise ValueError("a fan's or chat's row is not a mapping")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _set_aside(path: Path) -> Path:
+    """Move a damaged state file (and its WAL files) out of the way; return where it went."""
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists() or source.is_symlink():
+            os.replace(source, f"{aside}{suffix}")
+    return aside
 
 
 class SQLitePersistence(BasePersistence[Data, Data, Data]):
@@ -42,11 +88,52 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # One connection used only from the event loop thread; each write is one short commit.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self.set_aside: Path | None = None  # where a damaged state file was moved, if it was
+        self._failing = False  # the last write failed (a full disk): said once
+        try:
+            self._db = _open(path, check=True)
+        except (sqlite3.Error, OSError, ValueError, TypeError) as exc:
+            self.set_aside = _set_aside(path)
+            _LOGGER.warning(
+                "The state file %s could not be read (%s); moved it to %s and started afresh",
+                path,
+                type(exc).__name__,
+                self.set_aside.name,
+            )
+            self._db = _open(path, check=False)
+
+    def damage_report(self) -> list[str]:
+        """For the moderators' digest: the state file set aside at start, if one was."""
+        if self.set_aside is None:
+            return []
+        return [
+            f"The state file could not be read; it was moved to {self.set_aside.name} and the bot "
+            "started afresh (fans choose their language again)."
+        ]
+
+    # --- updates already handled -------------------------------------------------------------
+
+    def was_handled(self, update: object) -> bool:
+        """Whether this update was answered before (by this process or one before a crash)."""
+        update_id = getattr(update, "update_id", None)
+        if not isinstance(update_id, int):
+            return False
+        try:
+            found = self._db.execute("SELECT 1 FROM handled WHERE update_id = ?", (update_id,)).fetchone()
+        except sqlite3.Error:  # an unreadable state file: answering twice beats not answering
+            return False
+        return found is not None
+
+    def mark_handled(self, update: object) -> None:
+        """Remember that this update was answered; now and then forget those Telegram no longer sends."""
+        update_id = getattr(update, "update_id", None)
+        if not isinstance(update_id, int):
+            return
+        now = time.time()
+        self._write("INSERT OR REPLACE INTO handled (update_id, at) VALUES (?, ?)", (update_id, now))
+        self._marks = getattr(self, "_marks", 0) + 1
+        if self._marks % _PRUNE_EVERY == 0:
+            self._write("DELETE FROM handled WHERE at < ?", (now - HANDLED_KEPT,))
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -91,14 +178,27 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         except (TypeError, ValueError):
             _LOGGER.warning("Not persisting %s data %s: it is not JSON", kind, key)
             return
-        self._db.execute(
+        self._write(
             "INSERT INTO data (kind, key, value) VALUES (?, ?, ?) "
             "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value",
             (kind, json.dumps(key), encoded),
         )
 
     def _drop(self, kind: str, key: Any) -> None:
-        self._db.execute("DELETE FROM data WHERE kind = ? AND key = ?", (kind, json.dumps(key)))
+        self._write("DELETE FROM data WHERE kind = ? AND key = ?", (kind, json.dumps(key)))
+
+    def _write(self, statement: str, values: tuple[Any, ...]) -> None:
+        """One write; a full or read-only disk is logged once (until writes work again), never raised."""
+        try:
+            self._db.execute(statement, values)
+        except sqlite3.Error as exc:
+            if not self._failing:
+                _LOGGER.warning("Could not write the state file %s (%s); replies go on", self.path, exc)
+            self._failing = True
+            return
+        if self._failing:
+            _LOGGER.warning("The state file %s can be written again", self.path)
+        self._failing = False
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         """Store one fan's data."""
@@ -144,5 +244,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         """Checkpoint the WAL and close; PTB calls this once, at shutdown."""
         try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:  # a full disk at shutdown: what is in the WAL stays there
+            _LOGGER.warning("Could not checkpoint the state file %s (%s)", self.path, exc)
         finally:
             self._db.close()

@@ -31,6 +31,7 @@ import random
 import re
 import select
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -520,6 +521,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Keep handler crashes out of stderr; they are recorded in fake.errors instead."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client hung up (a poll cancelled at shutdown): not the fake's fault
         self.fake.errors.append(traceback.format_exc())
 
 

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,31 +97,42 @@ def test_a_broken_catalogue_is_reported_and_nothing_starts(
     assert "Traceback" not in err
 
 
-def test_sigterm_lets_the_reply_in_flight_arrive(server: FakeTelegram, tmp_path: Path, teller: Storyteller) -> None:
+def sigterm_when(ready: Callable[[], object], cwd: Path, *args: str, **env: str) -> tuple[int, str]:
+    """Start `python -m bot run ARGS`, send SIGTERM once `ready()` returns; (exit code, stderr)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=clean_env(
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=server.base_url,
-            STORYBOT_DATA_DIR=str(tmp_path / "data"),
-        ),
+        [sys.executable, "-m", "bot", "run", *args],
+        cwd=cwd,
+        env=clean_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        server.wait_polling(timeout=30)
-        server.fail_next("sendMessage", "retry_after", retry_after=1)
-        server.message(42, DUCKS)
-        server.wait_for_calls("sendMessage")  # refused with 429: the reply now waits to retry
+        ready()
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 0, stderr
+    return process.returncode, stderr
+
+
+def test_sigterm_lets_the_reply_in_flight_arrive(server: FakeTelegram, tmp_path: Path, teller: Storyteller) -> None:
+    def reply_held_back() -> None:
+        server.wait_polling(timeout=30)
+        server.fail_next("sendMessage", "retry_after", retry_after=1)
+        server.message(42, DUCKS)
+        server.wait_for_calls("sendMessage")  # refused with 429: the reply now waits to retry
+
+    code, stderr = sigterm_when(
+        reply_held_back,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=server.base_url,
+        STORYBOT_DATA_DIR=str(tmp_path / "data"),
+    )
+    assert code == 0, stderr
     assert server.sent_texts(42) == [teller.answer(DUCKS).text]
     assert server.pending_updates == []  # confirmed to Telegram, so not delivered twice
     assert TOKEN not in stderr

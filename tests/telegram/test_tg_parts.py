@@ -212,11 +212,11 @@ def test_webhook_options_listen_on_the_urls_path_with_the_secret() -> None:
     assert "edited_message" not in ALLOWED_UPDATES
 
 
-def test_describe_never_raises_and_keeps_logs_short() -> None:
+def test_describe_names_the_update_never_what_it_holds() -> None:
     class Hostile:
         def __repr__(self) -> str:
             raise RuntimeError("no")
 
-    assert describe(Hostile()).startswith("<unprintable")
-    assert len(describe("x" * 100_000)) < 4000
-    assert '"update_id": 5' in describe(_message_update(5, 1))
+    assert describe(Hostile()) == "<Hostile>"
+    assert describe("x" * 100_000) == "<str>"
+    assert describe(_message_update(5, 1)) == "update 5 (message)"

@@ -22,6 +22,7 @@ from bot.ops.exchange import Exchange
 from bot.replies.storyteller import Storyteller
 from bot.telegram.app import polling_options, webhook_options
 from bot.telegram.context import App
+from bot.telegram.webhook import serving
 
 STORIES = PROJECT_ROOT / "stories"
 LONG_STORY = "pearce-ducks"  # the story the long test catalogue stretches over many messages
@@ -102,6 +103,16 @@ MakeOffline = Callable[..., Awaitable[Offline]]
 MakeBot = Callable[..., App]
 
 
+async def until(predicate: object, timeout: float, what: str) -> None:
+    """Poll predicate() every 50 ms (cheap checks only; never blocks the bot's loop)."""
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
@@ -127,14 +138,8 @@ async def polling(app: App) -> AsyncIterator[App]:
 @asynccontextmanager
 async def webhook(app: App, settings: Settings) -> AsyncIterator[App]:
     """Run `app`'s webhook server on 127.0.0.1:settings.port in this event loop."""
-    await app.initialize()
-    assert app.updater is not None
-    await app.updater.start_webhook(**webhook_options(settings, listen="127.0.0.1"))
-    await app.start()
-    try:
+    async with serving(app, settings, webhook_options(settings, listen="127.0.0.1")):
         yield app
-    finally:
-        await stop(app)
 
 
 async def stop(app: App) -> None:
