@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,6 +98,9 @@ def test_a_broken_catalogue_is_reported_and_nothing_starts(
     assert "Traceback" not in err
 
 
+stopping: list[float] = []  # seconds from each SIGTERM to the process's exit
+
+
 def sigterm_when(ready: Callable[[], object], cwd: Path, *args: str, **env: str) -> tuple[int, str]:
     """Start `python -m bot run ARGS`, send SIGTERM once `ready()` returns; (exit code, stderr)."""
     process = subprocess.Popen(
@@ -110,7 +114,9 @@ def sigterm_when(ready: Callable[[], object], cwd: Path, *args: str, **env: str)
     try:
         ready()
         process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
         _, stderr = process.communicate(timeout=30)
+        stopping.append(time.monotonic() - signalled)
     finally:
         if process.poll() is None:
             process.kill()
@@ -135,4 +141,30 @@ def test_sigterm_lets_the_reply_in_flight_arrive(server: FakeTelegram, tmp_path:
     assert code == 0, stderr
     assert server.sent_texts(42) == [teller.answer(DUCKS).text]
     assert server.pending_updates == []  # confirmed to Telegram, so not delivered twice
+    assert TOKEN not in stderr
+
+
+MODERATORS = -100999
+
+
+def test_sigterm_stops_within_two_seconds_the_last_digest_sent(
+    server: FakeTelegram, tmp_path: Path
+) -> None:
+    def a_miss_answered() -> None:
+        server.wait_polling(timeout=30)
+        server.message(42, "where can i buy a rowing boat")  # no story: an item for the moderators' digest
+        server.wait_for_calls("sendMessage")
+
+    code, stderr = sigterm_when(
+        a_miss_answered,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_BASE_URL=server.base_url,
+        STORYBOT_DATA_DIR=str(tmp_path / "data"),
+        MODERATOR_CHAT_ID=str(MODERATORS),
+        DIGEST_INTERVAL="3600",  # only the final flush can send it
+    )
+    assert code == 0, stderr
+    assert stopping[-1] < 2.0, f"stopped {stopping[-1]:.2f} s after SIGTERM"
+    assert any("rowing boat" in text for text in server.sent_texts(MODERATORS)), server.sent_texts(MODERATORS)
     assert TOKEN not in stderr
