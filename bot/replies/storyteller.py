@@ -91,18 +91,7 @@ class Storyteller:
         return None
 
     def _clarify(self, snap: Snapshot, choices: list[Story], lang: str, common: dict[str, Any]) -> Reply:
-        text = snap.renderer.render(
-            "clarify",
-            lang,
-            question=common["question"],
-            choices=[story_view(s, lang) for s in choices],
-        )
-        buttons = (
-            *_story_rows(choices, lang),
-            (Button(_ui(snap, lang, "none_of_these"), catalogue_data(lang)),),
-        )
-        offered = tuple(s.id for s in choices)
-        return Reply(Outcome.CLARIFY, text, lang, buttons=buttons, offered=offered, **common)
+        return self._offer(snap, Outcome.CLARIFY, ("clarify", "choices", "none_of_these"), choices, lang, common)
 
     def _smalltalk(self, snap: Snapshot, intent: str, lang: str, common: dict[str, Any]) -> Reply:
         featured = snap.catalog.featured()
@@ -127,18 +116,27 @@ class Storyteller:
 
     def _fallback(self, snap: Snapshot, ranked: list[Story], lang: str, common: dict[str, Any]) -> Reply:
         suggestions = (ranked + [s for s in snap.catalog.featured() if s not in ranked])[:SUGGESTIONS]
-        text = snap.renderer.render(
-            "fallback",
-            lang,
-            question=common["question"],
-            suggestions=[story_view(s, lang) for s in suggestions],
+        return self._offer(
+            snap, Outcome.FALLBACK, ("fallback", "suggestions", "all_stories"), suggestions, lang, common
         )
-        buttons = (
-            *_story_rows(suggestions, lang),
-            (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
-        )
-        offered = tuple(s.id for s in suggestions)
-        return Reply(Outcome.FALLBACK, text, lang, buttons=buttons, offered=offered, **common)
+
+    def _offer(
+        self,
+        snap: Snapshot,
+        outcome: Outcome,
+        wording: tuple[str, str, str],
+        stories: list[Story],
+        lang: str,
+        common: dict[str, Any],
+    ) -> Reply:
+        """Stories offered as buttons under a template's lead-in; `wording` is (template, the
+        template's variable for the stories, the ui key of the last button, to the catalogue)."""
+        template, variable, last = wording
+        views = [story_view(s, lang) for s in stories]
+        text = snap.renderer.render(template, lang, question=common["question"], **{variable: views})
+        buttons = (*_story_rows(stories, lang), (Button(_ui(snap, lang, last), catalogue_data(lang)),))
+        offered = tuple(s.id for s in stories)
+        return Reply(outcome, text, lang, buttons=buttons, offered=offered, **common)
 
     # --- stories and menus ------------------------------------------------------------------
 
