@@ -27,10 +27,28 @@ def to_line(exchange: Exchange) -> str:
 
 
 class _QuietRotatingHandler(logging.handlers.RotatingFileHandler):
-    """Rotates by size; a failed write is logged once by us, never raised into the bot."""
+    """Rotates by size; a failed write is never raised into the bot, and a run of them (a full disk)
+    is one warning, not a traceback an exchange, until a write works again."""
+
+    failing = False
+    _wrote = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._wrote = True
+        super().emit(record)  # calls handleError on failure
+        if self._wrote and self.failing:
+            self.failing = False
+            log.warning("the exchange log %s is written again", self.baseFilename)
 
     def handleError(self, record: logging.LogRecord) -> None:
-        log.exception("could not write to the exchange log %s", self.baseFilename)
+        self._wrote = False
+        if not self.failing:
+            self.failing = True
+            log.warning(
+                "could not write to the exchange log %s (%s); exchanges are not logged until it works again",
+                self.baseFilename,
+                sys.exc_info()[1],
+            )
 
 
 class FileSink:

@@ -15,6 +15,7 @@ QUIET_LOGGERS = ("httpx", "httpcore")
 # Libraries that log updates (names, ids, words) at INFO or DEBUG: WARNING unless DEBUG is asked for.
 LIBRARY_LOGGERS = ("telegram", "tornado", "apscheduler")
 _MIN_SECRET = 4  # shorter "secrets" would blank out ordinary words
+_SHORT_ARG = 80  # a library's string argument longer than this may be a dump (a method name is not)
 
 
 class Redactor:
@@ -38,7 +39,12 @@ class RedactingFilter(logging.Filter):
         self.redact = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Redact in place; never drops a record."""
+        """Redact in place; never drops a record. Library records (PTB at DEBUG) name an update by
+        its id and never dump one, nor a Bot API call's parameters or answer: they hold fans'
+        names, ids and words."""
+        if record.name.split(".", 1)[0] in LIBRARY_LOGGERS and record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(_described(arg) for arg in args)
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not hide the record
@@ -60,6 +66,15 @@ class _NoRejectedTokenTraceback(logging.Filter):
         """False for a record carrying InvalidToken."""
         error = record.exc_info[1] if record.exc_info else None
         return type(error).__name__ != "InvalidToken"
+
+
+def _described(arg: object) -> object:
+    update_id = getattr(arg, "update_id", None)
+    if isinstance(update_id, int):
+        return f"<update {update_id}>"
+    if isinstance(arg, str | bytes | dict | list | tuple | set) or hasattr(arg, "to_dict"):
+        return "<contents not logged>" if not isinstance(arg, str) or len(arg) > _SHORT_ARG else arg
+    return arg
 
 
 class _StorybotHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -159,7 +159,7 @@ def test_a_failing_log_never_raises_into_the_bot(tmp_path: Path, caplog: pytest.
     blocker.write_text("a file where the log folder should be")
     sink = FileSink(tmp_path / "log.jsonl")
     sink._handler.baseFilename = str(blocker / "exchanges.jsonl")  # unwritable from now on
-    with caplog.at_level(logging.ERROR, logger="bot.ops.logfile"):
+    with caplog.at_level(logging.WARNING, logger="bot.ops.logfile"):
         sink.record(ex(1, "hello", "smalltalk"))  # must not raise
     assert "could not write to the exchange log" in caplog.text
     sink.close()
@@ -206,3 +206,21 @@ def test_missing_salt_is_generated_once_and_kept(tmp_path: Path, caplog: pytest.
     salted = with_salt(settings)
     assert salted.log_salt.get().encode() == first
     assert "s3cret" not in repr(salted) and first.decode() not in repr(salted)
+
+
+def test_a_log_that_cannot_be_written_is_one_warning_not_a_traceback_an_exchange(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "exchanges.jsonl"
+    path.mkdir()  # as good as a full disk: every write fails
+    sink = FileSink(path)
+    with caplog.at_level(logging.WARNING, logger="bot.ops.logfile"):
+        for n in range(5):
+            sink.record(ex(n, f"question {n}", "fallback"))
+    failures = [r for r in caplog.records if "could not write" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is None
+    path.rmdir()  # the disk has room again
+    sink.record(ex(9, "back again", "fallback"))
+    sink.close()
+    assert "is written again" in caplog.text
+    assert [r.question for r in read_records(path)] == ["back again"]

@@ -147,9 +147,7 @@ def test_sigterm_lets_the_reply_in_flight_arrive(server: FakeTelegram, tmp_path:
 MODERATORS = -100999
 
 
-def test_sigterm_stops_within_two_seconds_the_last_digest_sent(
-    server: FakeTelegram, tmp_path: Path
-) -> None:
+def test_sigterm_stops_within_two_seconds_the_last_digest_sent(server: FakeTelegram, tmp_path: Path) -> None:
     def a_miss_answered() -> None:
         server.wait_polling(timeout=30)
         server.message(42, "where can i buy a rowing boat")  # no story: an item for the moderators' digest

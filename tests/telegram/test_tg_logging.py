@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from fakebot import TOKEN, FakeTelegram
+from telegram import Update
 from tg_support import MakeBot, RecordingSink, polling
 
 from bot.telegram.app import secrets_of
@@ -63,3 +64,37 @@ async def test_a_running_bot_at_debug_never_logs_its_token(
     assert TOKEN not in written
     assert TOKEN.split(":")[1] not in written
     assert REDACTED in written
+
+
+def test_at_debug_the_library_never_dumps_an_update_or_a_bot_api_call() -> None:
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", stream=stream)
+    try:
+        user = {"id": 987654321, "is_bot": False, "first_name": "Wenjun", "username": "wenjun_fan"}
+        update = Update.de_json(
+            {
+                "update_id": 31337,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 987654321, "type": "private", "first_name": "Wenjun"},
+                    "from": user,
+                    "text": "my secret question about ducks",
+                },
+            },
+            None,
+        )
+        logging.getLogger("telegram.ext.Application").debug("Processing update %s", update)
+        logging.getLogger("telegram.request").debug(
+            "Calling Bot API endpoint `%s` with parameters `%s`",
+            "sendMessage",
+            {"chat_id": 987654321, "text": "my secret question about ducks"},
+        )
+        logging.getLogger("telegram.ext.Updater").debug("Got %s", [update])
+    finally:
+        logging.getLogger().removeHandler(handler)
+        configure_logging("INFO")
+    text = stream.getvalue()
+    assert "update 31337" in text and "sendMessage" in text
+    for private in ("987654321", "Wenjun", "wenjun_fan", "secret question"):
+        assert private not in text, text
