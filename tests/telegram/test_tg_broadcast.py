@@ -163,3 +163,49 @@ def test_2000_subscribers_10_percent_faults_killed_twice_each_gets_one_copy(tmp_
     assert len(reachable) - 2 * 8 <= delivered <= len(reachable)
     assert len(blocked) - 2 * 8 <= blocked_count <= len(blocked)
     outbox.close()
+
+
+def _ask_and_time(server: FakeTelegram, fan: int, question: str) -> float:
+    """Seconds from a fan's message to the bot's reply in that chat."""
+    before = len(server.sent_texts(fan))
+    started = time.perf_counter()
+    server.message(fan, question)
+    server.wait_for(lambda: len(server.sent_texts(fan)) > before, timeout=10)
+    return time.perf_counter() - started
+
+
+def test_the_running_bot_sends_a_broadcast_and_fans_who_ask_meanwhile_come_first(tmp_path: Path) -> None:
+    subscribers = list(range(200_001, 200_151))
+    outbox = Outbox(tmp_path / "data" / "state.sqlite3")
+    for fan in subscribers:
+        outbox.subscribe(fan, "en")
+    outbox.enqueue(STORY)  # queued before the bot starts: the running bot holds the lease and sends it
+    outbox.close()
+    asking = iter(range(42, 52))  # a new fan each time: one fan's ten questions would meet the flood limit
+    with FakeTelegram() as server:
+        env = {**_env(tmp_path, server), "BROADCAST_RATE": "25"}  # the default pace: about 6 s for 150
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--polling"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            server.wait_polling(timeout=30)
+            server.wait_for(lambda: len(server.sent_messages()) >= 10, timeout=30)  # the broadcast is under way
+            during = [_ask_and_time(server, next(asking), "who stopped rowing for the ducks") for _ in range(5)]
+            broadcast_sent_meanwhile = sum(1 for chat in subscribers if server.sent_texts(chat))
+            server.wait_for(lambda: all(server.sent_texts(chat) for chat in subscribers), timeout=30)
+            after = [_ask_and_time(server, next(asking), "who stopped rowing for the ducks") for _ in range(5)]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=30)
+    print(
+        f"\nreply during a broadcast {sorted(during)[2] * 1000:.0f} ms, after it {sorted(after)[2] * 1000:.0f} ms (medians)"
+    )
+    assert process.returncode == 0, stderr
+    assert broadcast_sent_meanwhile < len(subscribers)  # the fan's questions came while it was sending
+    assert all(len(server.sent_texts(chat)) == 1 for chat in subscribers)  # and everyone got it once
+    # A fan asking during a broadcast waits no longer than one asking after it (a little leeway for a busy VM).
+    assert median_during <= median_after + 0.25, (during, after)
+    assert max(during) < 1.0, during
