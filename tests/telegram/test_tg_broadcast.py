@@ -200,9 +200,8 @@ def test_the_running_bot_sends_a_broadcast_and_fans_who_ask_meanwhile_come_first
         finally:
             process.send_signal(signal.SIGTERM)
             _, stderr = process.communicate(timeout=30)
-    print(
-        f"\nreply during a broadcast {sorted(during)[2] * 1000:.0f} ms, after it {sorted(after)[2] * 1000:.0f} ms (medians)"
-    )
+    median_during, median_after = sorted(during)[2], sorted(after)[2]
+    print(f"\nreply during a broadcast {median_during * 1000:.0f} ms, after it {median_after * 1000:.0f} ms (medians)")
     assert process.returncode == 0, stderr
     assert broadcast_sent_meanwhile < len(subscribers)  # the fan's questions came while it was sending
     assert all(len(server.sent_texts(chat)) == 1 for chat in subscribers)  # and everyone got it once
