@@ -208,3 +208,30 @@ def test_the_running_bot_sends_a_broadcast_and_fans_who_ask_meanwhile_come_first
     # A fan asking during a broadcast waits no longer than one asking after it (a little leeway for a busy VM).
     assert median_during <= median_after + 0.25, (during, after)
     assert max(during) < 1.0, during
+
+
+def test_dry_run_counts_per_language_and_shows_the_message_and_status_shows_progress(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "data" / "state.sqlite3")
+    for fan, lang in ((1, "en"), (2, "en"), (3, "zh")):
+        outbox.subscribe(fan, lang)
+    outbox.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STORYBOT_DATA_DIR": str(tmp_path / "data"), "MEANING_MODEL": "none"}
+    storybot = [sys.executable, "-m", "bot", "broadcast"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*storybot, *args], env=env, capture_output=True, text=True, timeout=60)
+
+    dry = run(STORY, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would go to 3 subscribers (en: 2, zh: 1)" in dry.stdout, dry.stdout
+    assert "The rower who stopped for ducks" in dry.stdout and "为鸭子停桨的赛艇手" in dry.stdout
+    assert "no broadcast yet" in run("--status").stdout  # a dry run queues nothing
+    missing = run("no-such-story")
+    assert missing.returncode == 2 and "no story 'no-such-story'" in missing.stderr
+    queued = Outbox(tmp_path / "data" / "state.sqlite3")
+    queued.enqueue(STORY, "zh")
+    queued.close()
+    status = run("--status")
+    assert status.returncode == 0, status.stderr
+    (row,) = [line.split() for line in status.stdout.splitlines() if STORY in line]
+    assert row == ["1", STORY, "zh", "0", "0", "0", "1", "0"]  # sent, blocked, failed, left, doubtful
