@@ -210,18 +210,9 @@ def _rules(evidence: Evidence, context: Context, p: Policy) -> Decision:
     if evidence.meaning is None:
         return Decision(Outcome.FALLBACK, None, best.score if best else 0.0, _ids(candidates), unsure=True, rule="13")
     nearest = evidence.meaning[0] if evidence.meaning else None
-    stories = [c for c in evidence.meaning if not c.story_id.startswith("\x00")]
-    others = [c for c in evidence.meaning if c.story_id.startswith("\x00")]
-    first = stories[0] if stories else None
-    agreed = first is not None and best is not None and best.story_id == first.story_id
-    lead = first.score + (p.meaning_agreement if agreed else 0.0) if first is not None else 0.0
-    if (
-        first is not None
-        and lead >= p.meaning_threshold
-        and (len(stories) < 2 or lead - stories[1].score >= p.meaning_margin)
-        and (not others or lead - others[0].score >= p.meaning_offtopic)
-    ):
-        return story(first.story_id, "14 meaning", first.score)
+    pick = _clear_story(evidence.meaning, p, agreed_with=best.story_id if best else None)
+    if pick is not None:
+        return story(pick.story_id, "14 meaning", pick.score)
     if nearest is not None and nearest.story_id.startswith(SMALLTALK_PREFIX) and nearest.score >= p.meaning_smalltalk:
         intent = nearest.story_id.removeprefix(SMALLTALK_PREFIX)
         return Decision(Outcome.SMALLTALK, None, nearest.score, intent=intent, rule="15 small talk by meaning")
@@ -238,16 +229,20 @@ def _offtopic_lead(meaning: tuple[Candidate, ...] | None, story_id: str) -> floa
     return scores.get(OFFTOPIC, 0.0) - scores.get(story_id, 0.0)
 
 
-def _clear_story(meaning: tuple[Candidate, ...], p: Policy) -> Candidate | None:
-    """The story nearest by meaning when it clearly leads the next story and anything off-topic."""
+def _clear_story(meaning: tuple[Candidate, ...], p: Policy, agreed_with: str | None = None) -> Candidate | None:
+    """The story nearest by meaning when it clearly leads the next story and anything off-topic;
+    `meaning_agreement` points count for it when the word evidence ranks the same story first."""
     stories = [c for c in meaning if not c.story_id.startswith("\x00")]
     others = [c for c in meaning if c.story_id.startswith("\x00")]
-    if not stories or stories[0].score < p.meaning_threshold:
+    if not stories:
         return None
     first = stories[0]
-    if len(stories) > 1 and first.score - stories[1].score < p.meaning_margin:
+    lead = first.score + (p.meaning_agreement if first.story_id == agreed_with else 0.0)
+    if lead < p.meaning_threshold:
         return None
-    if others and first.score - others[0].score < p.meaning_offtopic:
+    if len(stories) > 1 and lead - stories[1].score < p.meaning_margin:
+        return None
+    if others and lead - others[0].score < p.meaning_offtopic:
         return None
     return first
 

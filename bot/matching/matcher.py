@@ -43,8 +43,8 @@ LONGEST_WORD = 20  # letters of the longest piece tried when splitting run-toget
 RUN_TOGETHER_FROM = 7  # letters from which an unknown word may be several run together ("duckrower")
 EVIDENCE_CANDIDATES = 3  # stories a decision sees (and a "did you mean" may offer)
 WHOLE_SET = 99  # token_set_ratio of a question whose every word is in one small-talk phrasing
+OFFTOPIC_MOSTLY = 0.5  # share of a word's evidence held by off-topic examples that makes it theirs
 EMOJI_FLOOD = 8  # more emoji than this with at most one word: a flood, never a story
-_DIGITS = re.compile(r"[\d ]+")
 FOLLOWUP = word_list("followup")
 _LEANING_PHRASES = tuple(cue for cue in FOLLOWUP if " " in cue or not cue.isascii())
 REQUESTS = word_list("requests")
@@ -67,7 +67,6 @@ class MatcherConfig:
     """
 
     threshold: float = 50.0  # score a story needs to be told; raising it turns more answers into fallbacks
-    keyword_threshold: float = 50.0  # the same when one of the story's keywords is in the question
     clarify_margin: float = 4.0  # points within which a runner-up makes a "did you mean"; raising it asks more often
     clarify_floor: float = 40.0  # score a runner-up needs to be offered in a "did you mean" at all
     smalltalk_threshold: float = 86.0  # likeness (fuzz.ratio) to a small-talk phrasing that makes small talk
@@ -439,7 +438,7 @@ class Matcher:
             # for "set up alibaba".
             and (best.keyword or self._phrase(best.cls, query.content, fuzz.token_sort_ratio) >= config.guard_phrase)
             and not self._only_contested(query, best.cls)
-            and best.score >= (config.keyword_threshold if best.keyword else config.threshold)
+            and best.score >= config.threshold
             and (best.share > rejects * config.reject_ratio or self._phrase_outweighs_rejects(best, query))
         )
         second = ranked[1] if len(ranked) > 1 else None
@@ -457,8 +456,7 @@ class Matcher:
                 and best.score - second.score < config.clarify_margin
             ),
             likeness=likeness,
-            sure=confident
-            and (likeness >= config.sure_likeness or (best is not None and best.keyword and not query.unknown)),
+            sure=confident and (likeness >= config.sure_likeness or (keyword and not query.unknown)),
             keyword=keyword,
             ambiguous=ambiguous,
             smalltalk=small[0] if small else None,
@@ -509,7 +507,7 @@ class Matcher:
 
     def _mostly_offtopic(self, term: str) -> bool:
         offtopic = self._offtopic
-        return offtopic is not None and any(c == offtopic and p >= 0.5 for c, p in self._postings[term])
+        return offtopic is not None and any(c == offtopic and p >= OFFTOPIC_MOSTLY for c, p in self._postings[term])
 
     def _names_story(self, term: str) -> bool:
         postings = self._postings.get(term) or self._postings.get(self._correct(term) or "", ())
@@ -520,11 +518,7 @@ class Matcher:
         if any(w in FOLLOWUP for w in words):
             return True
         padded = f" {text} "
-        return any(
-            (f" {cue} " in padded) if cue.isascii() else (cue in text)
-            for cue in FOLLOWUP
-            if " " in cue or not cue.isascii()
-        )
+        return any((f" {cue} " in padded) if cue.isascii() else (cue in text) for cue in _LEANING_PHRASES)
 
     def _likeness(self, cls: int, content: str) -> float:
         """How near the question is, word for word, to one of a story's phrasings or keywords (0–100)."""

@@ -110,7 +110,7 @@ class Storyteller:
         text = snap.renderer.render("notice", lang, kind=ALL_TOLD)
         buttons = (
             *_story_rows(featured, lang),
-            (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
+            *_all_stories(snap, lang),
         )
         return Reply(Outcome.SMALLTALK, text, lang, intent=ALL_TOLD, buttons=buttons, **common)
 
@@ -157,7 +157,7 @@ class Storyteller:
             related = [snap.catalog.stories[i] for i in story.related if i in snap.catalog.stories]
             buttons = (
                 *_story_rows(related, lang),
-                (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
+                *_all_stories(snap, lang),
             )
         else:
             buttons = ((Button(_ui(snap, lang, "continue"), chapter_data(story.id, chapter + 1, lang)),),)
@@ -187,7 +187,7 @@ class Storyteller:
         text = snap.renderer.render("start", lang, featured=[story_view(s, lang) for s in featured])
         buttons = (
             *_story_rows(featured, lang),
-            (Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),
+            *_all_stories(snap, lang),
         )
         return Reply(Outcome.MENU, text, lang, buttons=buttons), campaign
 
@@ -206,7 +206,7 @@ class Storyteller:
             Outcome.MENU,
             text,
             lang,
-            buttons=((Button(_ui(snap, lang, "all_stories"), catalogue_data(lang)),),),
+            buttons=_all_stories(snap, lang),
         )
 
     def catalogue(self, lang: str | None = None, page: int = 0) -> Reply:
