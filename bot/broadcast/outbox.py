@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     error TEXT,
     PRIMARY KEY (broadcast, chat_id)
 );
-CREATE INDEX IF NOT EXISTS deliveries_todo ON deliveries (state, broadcast);
+-- What is left, in the order it goes out: a claim reads the first rows, never sorts the rest.
+DROP INDEX IF EXISTS deliveries_todo;
+CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (state, broadcast, chat_id);
 CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries (chat_id, message_id);
 CREATE TABLE IF NOT EXISTS broadcast_lease (
     id INTEGER PRIMARY KEY CHECK (id = 1),
