@@ -92,6 +92,7 @@ async def send_here(settings: Settings, outbox: Outbox, storyteller: Storyteller
     from bot.ops.logfile import close_sinks, open_sinks
     from bot.ops.salt import with_salt
     from bot.telegram.app import DEFAULTS
+    from bot.telegram.http import AiohttpRequest
 
     settings = with_salt(settings)
     sinks = open_sinks(settings)
@@ -99,6 +100,7 @@ async def send_here(settings: Settings, outbox: Outbox, storyteller: Storyteller
         settings.token.get(),
         base_url=settings.base_url,
         defaults=DEFAULTS,
+        request=AiohttpRequest(),
         rate_limiter=live_first_limiter(settings.broadcast_rate),
     )
     try:

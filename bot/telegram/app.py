@@ -39,6 +39,7 @@ from bot.telegram.admin import admin_registrar, moderator_sender
 from bot.telegram.context import App, BlockedCheck, Registrar, Services, StoryContext, nobody_blocked
 from bot.telegram.delivery import ChatOrderedProcessor, ConfirmAfterHandled, HandledQueue, RetryingRateLimiter
 from bot.telegram.guard import FloodControl, gate
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.inline import answer_inline
 from bot.telegram.ledger import UpdateLedger
 from bot.telegram.logging_setup import Redactor
@@ -103,9 +104,9 @@ def build_application(
         )
         .persistence(persistence)
         .post_init(_post_init)
+        .post_shutdown(_close_http)
     )
-    if request is not None:
-        builder = builder.request(request)
+    builder = builder.request(request or AiohttpRequest())
     app: App = builder.build()
     services = app.bot_data
     services.settings = settings
@@ -117,6 +118,12 @@ def build_application(
     services.flood = FloodControl(settings.flood_limit, settings.flood_window)
     _register_handlers(app, registrars)
     return app
+
+
+async def _close_http(app: App) -> None:
+    """PTB closes the bot's HTTP only if the bot started: after a failed start (a rejected token)
+    the connections are still open, and aiohttp would complain about them at exit."""
+    await app.bot.request.shutdown()
 
 
 def _reaching_handlers(ledger: UpdateLedger, persistence: SQLitePersistence, update: object) -> bool:

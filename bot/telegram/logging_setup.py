@@ -11,7 +11,7 @@ from typing import TextIO
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 REDACTED = "[REDACTED]"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET_LOGGERS = ("httpx", "httpcore")
+QUIET_LOGGERS = ("httpx", "httpcore", "aiohttp")
 # Libraries that log updates (names, ids, words) at INFO or DEBUG: WARNING unless DEBUG is asked for.
 LIBRARY_LOGGERS = ("telegram", "tornado", "apscheduler")
 _MIN_SECRET = 4  # shorter "secrets" would blank out ordinary words

@@ -176,8 +176,8 @@ async def serving(
     flushed and shut down (the updates in flight are handled and answered 200 first). A `stop`
     set while the webhook is being set (SIGTERM) ends that at once: a clean exit, not a failure."""
     server = WebhookServer(app, settings, options["url_path"])
-    await app.initialize()
     try:
+        await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
         server.listen(options["port"], options["listen"])

@@ -174,6 +174,7 @@ class Call:
     result: Any = None
     error: str | None = None
     fault: str | None = None
+    content_type: str = ""  # how the body came: application/json, multipart/form-data, ...
     _conn: socket.socket | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -511,6 +512,9 @@ def _norm_chat_id(value: Any) -> int | str:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    # A real server's accept backlog: with socketserver's default of 5, a client opening many
+    # connections at once has some completed by the kernel but never accepted in time (read timeouts).
+    request_queue_size = 1024
 
     def __init__(self, fake: FakeTelegram):
         self.fake = fake
@@ -1470,7 +1474,8 @@ class FakeTelegram:
             if split.query:
                 for key, value in urllib.parse.parse_qsl(split.query, keep_blank_values=True):
                     params[key] = _decode_form_value(key, value)
-            params.update(_parse_body(handler.headers.get("Content-Type", ""), body))
+            call.content_type = handler.headers.get("Content-Type", "")
+            params.update(_parse_body(call.content_type, body))
         except ApiError as err:
             self._record(call)
             self._answer(handler, call, err.code, _error_payload(err))
