@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
@@ -27,7 +28,8 @@ from bot.telegram.delivery import Result, RetryingRateLimiter
 from bot.telegram.outbox import keyboard
 
 _LOGGER = logging.getLogger(__name__)
-SENDERS = 8  # sends in flight at once: also the most a kill can leave in doubt
+SENDERS = 4  # sends in flight at once at the default pace: also the most a kill can leave in doubt
+ROUND_TRIP = 0.15  # seconds a send to Telegram may take: a faster paid pace needs more in flight
 IDLE_POLL = 1.0  # seconds between looks for newly queued broadcasts (another process may queue)
 LIVE_HEADROOM = 5.0  # messages a second always left to live replies under the overall limit
 # Set while a broadcast message is being sent, so the shared rate limiter can tell it from a reply.
@@ -81,6 +83,12 @@ def live_first_limiter(broadcast_rate: float) -> LiveFirstRateLimiter:
     return LiveFirstRateLimiter(overall_max_rate=max(30.0, broadcast_rate + LIVE_HEADROOM))
 
 
+def in_flight(rate: float) -> int:
+    """How many sends to keep in flight to hold `rate` a second (0: no limit) when each takes up to
+    ROUND_TRIP: SENDERS at Telegram's free pace, more only for a paid one."""
+    return max(SENDERS, math.ceil(rate * ROUND_TRIP))
+
+
 class Pace:
     """At most `rate` starts a second, evenly spaced (0: no limit)."""
 
@@ -112,7 +120,7 @@ class Broadcaster:
         rate: float,
         paid: bool = False,
         sinks: Iterable[ExchangeSink] = (),
-        senders: int = SENDERS,
+        senders: int | None = None,
     ) -> None:
         self.outbox = outbox
         self.bot = bot
@@ -121,7 +129,7 @@ class Broadcaster:
         self.pace = Pace(rate)
         self.paid = paid
         self.sinks = list(sinks)
-        self.senders = senders
+        self.senders = senders or in_flight(rate)
         self.doubtful = 0
         self._task: asyncio.Task[None] | None = None
         self._renewed = time.monotonic()
@@ -209,13 +217,16 @@ class Broadcaster:
     def _done(
         self, delivery: Delivery, state: str, started: float, *, message_id: int | None = None, error: str | None = None
     ) -> None:
-        self.outbox.finish(delivery, state, message_id=message_id, error=error)
+        # The log line first, then the commit: a kill between the two sends the message again (it
+        # is still `sending`) and logs it again, which the report counts once per chat; the other
+        # order would lose the line of a delivery the outbox already counts.
         exchange = delivery_exchange(self.salt, delivery, OUTCOME[state], (time.perf_counter() - started) * 1000)
         for sink in self.sinks:
             try:
                 sink.record(exchange)
             except Exception:
                 _LOGGER.exception("Exchange sink %r failed", sink)
+        self.outbox.finish(delivery, state, message_id=message_id, error=error)
 
 
 def broadcast_campaign(broadcast: int) -> str:
