@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.broadcast.outbox import Outbox, Progress
 from bot.catalog.model import LANGS
 from bot.commands.common import load_storyteller, settings_for
 from bot.config import BROADCAST, DATA, Settings
+from bot.ops.templating import render
 from bot.replies.render import plain
 from bot.replies.storyteller import Storyteller
 from bot.replies.subscriptions import broadcast_reply
@@ -23,6 +26,7 @@ from bot.replies.subscriptions import broadcast_reply
 EXIT_UNKNOWN_STORY = 2
 BAR = 30
 REFRESH = 0.5  # seconds between redraws of the progress bar
+Sleep = Callable[[float], object]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     outbox = Outbox(settings.state_db)
     try:
         if args.status:
-            return _status(outbox, follow=sys.stdout.isatty())
+            return status(outbox, follow=sys.stdout.isatty())
         if args.story is None and not args.resume:
             print("storybot broadcast: name a STORY_ID (or use --status or --resume)", file=sys.stderr)
             return EXIT_UNKNOWN_STORY
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print("no bot is running and TELEGRAM_BOT_TOKEN is not set: it stays queued until one starts")
             return 0
         asyncio.run(send_here(settings, outbox, storyteller, sys.stderr))
-        return _status(outbox, follow=False)
+        return status(outbox, follow=False)
     finally:
         outbox.close()
 
@@ -131,37 +135,41 @@ def bar(progress: list[Progress]) -> str:
     running = [p for p in progress if not p.done] or progress[-1:]
     total = sum(p.total for p in running)
     left = sum(p.left for p in running)
-    filled = BAR * (total - left) // total if total else BAR
-    counts = (
-        f"sent {sum(p.sent for p in running)} · blocked {sum(p.blocked for p in running)} · "
-        f"failed {sum(p.failed for p in running)} · left {left}"
+    return render(
+        "broadcast_bar.txt.j2",
+        width=BAR,
+        filled=BAR * (total - left) // total if total else BAR,
+        total=total,
+        sent=sum(p.sent for p in running),
+        blocked=sum(p.blocked for p in running),
+        failed=sum(p.failed for p in running),
+        left=left,
     )
-    return f"[{'#' * filled}{'.' * (BAR - filled)}] {total - left}/{total} · {counts}"
 
 
-def _status(outbox: Outbox, *, follow: bool) -> int:
+def status(outbox: Outbox, *, follow: bool, out: TextIO | None = None, sleep: Sleep = time.sleep) -> int:
+    """`--status`: each broadcast's row and the subscribers; with `follow`, a live bar until all are sent."""
+    out = sys.stdout if out is None else out
     progress = outbox.progress()
-    if not progress:
-        print("no broadcast yet")
-        return 0
-    print(f"{'#':>4}  {'story':<24} {'lang':<4} {'sent':>6} {'blocked':>7} {'failed':>6} {'left':>6}  doubtful")
-    for p in progress:
-        print(
-            f"{p.id:>4}  {p.story:<24} {p.lang or 'all':<4} {p.sent:>6} {p.blocked:>7} {p.failed:>6} {p.left:>6}"
-            f"  {p.doubtful}"
-        )
-    subscribers = outbox.subscribers()
-    print(f"subscribers: {sum(subscribers.values())} ({', '.join(f'{k}: {n}' for k, n in subscribers.items())})")
-    if follow and any(not p.done for p in progress):
-        asyncio.run(_follow(outbox))
+    unsent = any(not p.done for p in progress)
+    stalled = unsent and not outbox.sender_running()  # queued, but no bot or command is sending it
+    table = render("broadcast_status.txt.j2", progress=progress, subscribers=outbox.subscribers())
+    print(table.rstrip("\n"), file=out)
+    if follow and unsent and not stalled:
+        stalled = not watch(outbox, out, sleep=sleep)
+    if stalled:
+        print(render("broadcast_stalled.txt.j2"), file=out)
     return 0
 
 
-async def _follow(outbox: Outbox) -> None:
+def watch(outbox: Outbox, out: TextIO, *, sleep: Sleep = time.sleep) -> bool:
+    """Redraw the bar every REFRESH seconds until all is sent (True) or no sender is left to send it (False)."""
     while True:
+        sending = outbox.sender_running()  # asked first: a sender that just finished has let go by then
         progress = outbox.progress()
-        print("\r" + bar(progress), end="", flush=True)
-        if all(p.done for p in progress):
-            print()
-            return
-        await asyncio.sleep(REFRESH)
+        print("\r" + bar(progress), end="", file=out, flush=True)
+        done = all(p.done for p in progress)
+        if done or not sending:
+            print(file=out)
+            return done
+        sleep(REFRESH)

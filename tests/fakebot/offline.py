@@ -35,6 +35,7 @@ class ApiCall:
 
     method: str
     params: dict[str, Any]
+    result: Any = None  # what it answered (None for a queued failure)
 
 
 class OfflineRequest(BaseRequest):
@@ -73,6 +74,14 @@ class OfflineRequest(BaseRequest):
         """Text of every sendMessage to one chat."""
         return [str(p["text"]) for p in self.to("sendMessage") if int(p["chat_id"]) == chat_id]
 
+    def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every message sendMessage answered with in one chat, as Telegram would (a fan taps these)."""
+        return [
+            c.result
+            for c in self.calls
+            if c.method == "sendMessage" and c.result and int(c.params["chat_id"]) == chat_id
+        ]
+
     async def do_request(
         self,
         url: str,
@@ -85,13 +94,15 @@ class OfflineRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}  # a fresh (shallow) dict each time
-        self.calls.append(ApiCall(endpoint, params))
+        call = ApiCall(endpoint, params)
+        self.calls.append(call)
         queue = self.failures.get(endpoint)
         if queue:
             code, description = queue.popleft()
             body = {"ok": False, "error_code": code, "description": description}
             return code, json.dumps(body).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
+        call.result = self._result(endpoint, params)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
 
     def _result(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "getMe":

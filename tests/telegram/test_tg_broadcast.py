@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fakebot import TOKEN, FakeTelegram
-from tg_support import STORIES, Offline
+from tg_support import STORIES, MakeOffline, Offline, polling, until
 
 from bot.broadcast.outbox import Outbox
-from bot.broadcast.sender import SENDERS
+from bot.broadcast.sender import SENDERS, Broadcaster
+from bot.cli import main
 from bot.config import Settings
 from bot.live import CatalogStore
-from bot.ops.exchange import Exchange
+from bot.ops.exchange import Exchange, pseudonym
+from bot.ops.logfile import to_line
 from bot.ops.report import summarise
 from bot.replies.subscriptions import broadcast_reply
+from bot.telegram.app import build_bot
 from bot.telegram.subscriptions import subscriptions_registrar
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +41,19 @@ def _last(bot: Offline) -> dict[str, Any]:
 def _markup(params: dict[str, Any]) -> str:
     markup = params.get("reply_markup") or ""
     return markup if isinstance(markup, str) else json.dumps(markup, ensure_ascii=False)
+
+
+def _buttons(params: dict[str, Any]) -> list[str]:
+    """The callback data of the buttons under a sent message, row by row."""
+    rows = json.loads(_markup(params) or "{}").get("inline_keyboard", [])
+    return [str(button["callback_data"]) for row in rows for button in row]
+
+
+def _tap(bot: Offline, message: dict[str, Any], data: str) -> dict[str, Any]:
+    """A fan's press on the button `data` under `message`, a message the bot sent them."""
+    update = bot.updates.make_callback_query(int(message["chat"]["id"]), data)
+    update["callback_query"]["message"] = message
+    return update
 
 
 # --- opting in and out ---------------------------------------------------------------------------
@@ -67,6 +86,7 @@ async def test_fans_opt_in_and_out_in_their_language(make_offline: object, setti
     # A subscriber is not offered the button again on /start.
     await bot.feed(up.make_command(7, "/start"))
     assert "n:" not in _markup(_last(bot))
+    assert not [e for e in bot.sink.exchanges if e.kind == "broadcast_tap"]  # no broadcast, no taps on one
     outbox.close()
 
 
@@ -78,6 +98,98 @@ async def test_the_first_whole_story_offers_new_stories_once(make_offline: objec
     await bot.feed(bot.updates.make_message(9, "tell me about the ice hockey team from kenya"))
     assert "n:en:1" not in _markup(_last(bot))
     outbox.close()
+
+
+# --- what moderators see: each delivery and each tap in the log, the reach in the report ----------
+
+
+async def test_each_delivery_and_tap_of_a_broadcast_is_logged_and_the_report_shows_its_reach(
+    make_offline: MakeOffline, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outbox = Outbox(settings.state_db)
+    for fan, lang in ((11, "en"), (12, "en"), (13, "zh")):
+        outbox.subscribe(fan, lang)
+    bot = await make_offline(registrars=[subscriptions_registrar(outbox)])
+    outbox.enqueue(STORY)
+    # One sender takes the chats in order: 11 blocked the bot, 12's chat is gone, 13 gets the story.
+    bot.request.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    bot.request.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    salt = settings.log_salt.get().encode()
+    sender = Broadcaster(outbox, bot.app.bot, bot.teller, salt=salt, rate=0, sinks=[bot.sink], senders=1)
+    await sender.drain(until_idle=True)
+    [broadcast] = bot.request.messages_to(13)
+    buttons = _buttons(_last(bot))
+    assert buttons[-1] == "n:zh:0"  # the one-tap unsubscribe under the story's own buttons
+    # The fan taps a story under it (answered in a new message), then a button under that answer
+    # (not the broadcast's), then unsubscribes under the broadcast.
+    await bot.feed(_tap(bot, broadcast, buttons[0]))
+    answer = bot.request.messages_to(13)[-1]
+    assert answer["message_id"] != broadcast["message_id"]
+    await bot.feed(_tap(bot, answer, _buttons(_last(bot))[0]))
+    await bot.feed(_tap(bot, broadcast, "n:zh:0"))
+    assert not outbox.is_subscribed(13)
+    # Each delivery is an exchange, pseudonymous like the rest: the chat's key, never its id, and no fan key.
+    deliveries = [e for e in bot.sink.exchanges if e.kind == "broadcast"]
+    assert [(e.chat_key, e.outcome) for e in deliveries] == [
+        (pseudonym(salt, "chat", 11), "bot_blocked"),
+        (pseudonym(salt, "chat", 12), "failed"),
+        (pseudonym(salt, "chat", 13), "delivered"),
+    ]
+    assert {(e.campaign, e.story, e.user_key) for e in deliveries} == {("broadcast-1", STORY, "")}
+    taps = [e for e in bot.sink.exchanges if e.kind == "broadcast_tap"]
+    assert [(e.question, e.campaign, e.chat_key) for e in taps] == [
+        (buttons[0], "broadcast-1", pseudonym(salt, "chat", 13)),
+        ("n:zh:0", "broadcast-1", pseudonym(salt, "chat", 13)),
+    ]
+    # `storybot report` and its HTML page show the reach: delivered, blocked, failed, taps.
+    log = tmp_path / "exchanges.jsonl"
+    log.write_text("".join(to_line(e) + "\n" for e in bot.sink.exchanges), encoding="utf-8")
+    assert not re.search(r'"chat_key":"1[123]"', log.read_text())
+    page = tmp_path / "report.html"
+    assert main(["report", "--file", str(log), "--html", str(page)]) == 0
+    text = capsys.readouterr().out
+    (row,) = [line.split() for line in text.splitlines() if line.strip().startswith("broadcast-1")]
+    assert row == ["broadcast-1", STORY, "1", "1", "1", "2"], text
+    html = page.read_text(encoding="utf-8")
+    table = re.search(r'<table id="broadcasts">(.*?)</table>', html, re.S)
+    assert table is not None, "no broadcasts table in the page"
+    (cells,) = [
+        re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr class=\"broadcast\">(.*?)</tr>", table.group(1))
+    ]
+    assert cells == ["<code>broadcast-1</code>", f"<code>{STORY}</code>", "1", "1", "1", "2"]
+    # A broadcast is not a deep-link campaign, and subscribers are not fans who asked: the one who tapped is.
+    report = summarise(bot.sink.exchanges)
+    assert (report.campaigns, report.questions, report.fans) == ((), 0, 1)
+    outbox.close()
+
+
+async def test_stats_in_the_moderators_chat_counts_subscribers_per_language_and_the_reach(
+    server: FakeTelegram, online: Settings, shipped_store: CatalogStore
+) -> None:
+    admin, moderators, fans = 500, -100900, (21, 22, 23)
+    settings = replace(online, admin_ids=frozenset({admin}), moderator_chat_id=moderators, broadcast_rate=0)
+    app, _ = build_bot(settings, shipped_store)
+    async with polling(app):  # the bot as `storybot run` assembles it
+        for fan, app_lang in zip(fans, ("en", "en-GB", "zh-hans"), strict=True):
+            server.command(fan, "/subscribe", language_code=app_lang)
+        await server.async_wait_for(lambda: all(server.sent_texts(fan) for fan in fans), what="3 replies")
+        server.command(moderators, "/stats", user_id=admin, chat_type="supergroup")
+        [before] = await server.async_wait_for(lambda: server.sent_texts(admin), what="the /stats answer")
+        # A marketer queues a story (as `storybot broadcast` does); the running bot sends it. Fan 22 blocked the bot.
+        server.block_chat(22)
+        queued = Outbox(settings.state_db)
+        queued.enqueue(STORY)
+        await until(lambda: queued.progress()[-1].done, 10, "the broadcast sent")  # the outbox, not a server call
+        queued.close()
+        server.command(moderators, "/stats", user_id=admin, chat_type="supergroup")
+        [_, after] = await server.async_wait_for(lambda: server.sent_texts(admin)[1:] and server.sent_texts(admin))
+    assert "Subscribers: 3 · en 2 · zh 1" in before.splitlines(), before
+    assert "Broadcasts" not in before
+    # The fan who blocked the bot is no subscriber any more; the broadcast's reach is in the figures.
+    assert "Subscribers: 2 · en 1 · zh 1" in after.splitlines(), after
+    assert f"• <code>broadcast-1</code> {STORY}: 2 delivered, 1 blocked, 0 failed, 0 taps" in after.splitlines()
+    assert server.sent_texts(moderators) == []  # the figures go to the admin in private
 
 
 # --- the proof: 2,000 subscribers, faults, two kills ----------------------------------------------
