@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
 DROP INDEX IF EXISTS deliveries_todo;
 CREATE INDEX IF NOT EXISTS deliveries_queue ON deliveries (state, broadcast, chat_id);
 CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries (chat_id, message_id);
+CREATE TABLE IF NOT EXISTS scheduled (   -- broadcasts.yaml's entries once due: queued (or too late), never again
+    story TEXT NOT NULL,
+    at TEXT NOT NULL,                -- the moment in UTC, ISO 8601
+    lang TEXT NOT NULL,              -- '' for everyone (NULLs would never be equal in the key)
+    broadcast INTEGER REFERENCES broadcasts (id),  -- NULL: it was too late and was not sent
+    recorded REAL NOT NULL,
+    PRIMARY KEY (story, at, lang)
+);
 CREATE TABLE IF NOT EXISTS broadcast_lease (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     pid INTEGER NOT NULL,
@@ -157,16 +165,30 @@ class Outbox:
     def enqueue(self, story: str, lang: str | None = None) -> int:
         """Queue `story` for every subscriber (of `lang`), in one commit; the broadcast's id."""
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO broadcasts (story, lang, created) VALUES (?, ?, ?)", (story, lang, time.time())
-            )
-            broadcast = int(cursor.lastrowid or 0)
+            return _queue(db, story, lang)
+
+    def enqueue_scheduled(self, story: str, at: str, lang: str | None, *, send: bool = True) -> int | None:
+        """Queue a scheduled broadcast (or, not `send`, record it as too late) unless it was before.
+
+        The record and the queue are one commit: a crash leaves both or neither, so a scheduled
+        entry is queued exactly once, whoever asks and however often. Its broadcast's id; None when
+        it was recorded before or is recorded now without sending.
+        """
+        key = (story, at, lang or "")
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM scheduled WHERE story = ? AND at = ? AND lang = ?", key).fetchone():
+                return None
+            broadcast = _queue(db, story, lang) if send else None
             db.execute(
-                "INSERT INTO deliveries (broadcast, chat_id, lang) "
-                "SELECT ?1, chat_id, lang FROM subscribers WHERE ?2 IS NULL OR lang = ?2",
-                (broadcast, lang),
+                "INSERT INTO scheduled (story, at, lang, broadcast, recorded) VALUES (?, ?, ?, ?, ?)",
+                (*key, broadcast, time.time()),
             )
-        return broadcast
+            return broadcast
+
+    def scheduled(self) -> dict[tuple[str, str, str], int | None]:
+        """Scheduled entries recorded so far: (story, UTC moment, language or '') → broadcast (None: too late)."""
+        rows = self._db.execute("SELECT story, at, lang, broadcast FROM scheduled").fetchall()
+        return {(str(s), str(a), str(lang)): (None if b is None else int(b)) for s, a, lang, b in rows}
 
     def recover(self) -> int:
         """After a sender died: what it was sending goes again, marked doubtful; how many."""
@@ -249,6 +271,18 @@ class Outbox:
     def release_lease(self) -> None:
         """Stop being the sender."""
         self._db.execute("DELETE FROM broadcast_lease WHERE id = 1 AND pid = ?", (os.getpid(),))
+
+
+def _queue(db: sqlite3.Connection, story: str, lang: str | None) -> int:
+    """Within a transaction: a broadcast of `story` and one delivery per subscriber (of `lang`)."""
+    cursor = db.execute("INSERT INTO broadcasts (story, lang, created) VALUES (?, ?, ?)", (story, lang, time.time()))
+    broadcast = int(cursor.lastrowid or 0)
+    db.execute(
+        "INSERT INTO deliveries (broadcast, chat_id, lang) "
+        "SELECT ?1, chat_id, lang FROM subscribers WHERE ?2 IS NULL OR lang = ?2",
+        (broadcast, lang),
+    )
+    return broadcast
 
 
 def _alive(pid: int, host: str, this_host: str) -> bool:

@@ -8,6 +8,7 @@ from bot.catalog.model import (
     FEATURED_LIMIT,
     ID_PATTERN,
     LANGS,
+    SCHEDULE_FILE,
     SMALLTALK_FIELDS,
     SPECIAL_FILES,
     STORY_OPTIONAL,
@@ -21,6 +22,7 @@ from bot.catalog.model import (
 from bot.catalog.problems import Problem
 from bot.catalog.reader import LANG_NAMES, Reader, kind_of, nested_lines, read_sources, read_yaml
 from bot.catalog.safe_yaml import LocDict, LocList
+from bot.catalog.schedule import load_schedule
 
 
 def load_story(path: Path) -> tuple[Story | None, list[Problem]]:
@@ -329,13 +331,15 @@ def load_catalog(root: Path) -> tuple[Catalog | None, list[Problem]]:
     problems.extend(found)
     ui, found = load_ui(root / "ui.yaml")
     problems.extend(found)
+    schedule, found = load_schedule(root / SCHEDULE_FILE, stories, unusable)
+    problems.extend(found)
     problems.extend(_cross_checks(stories, unusable))
     too_many = _too_many_phrasings(root, stories)
     if too_many is not None:
         problems.append(too_many)
     if any(not p.warning for p in problems):
         return None, problems
-    catalog = Catalog(root, stories, smalltalk, offtopic, ui, offtopic_lines)
+    catalog = Catalog(root, stories, smalltalk, offtopic, ui, offtopic_lines, schedule)
     return catalog, problems
 
 

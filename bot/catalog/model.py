@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 LANGS: tuple[str, ...] = ("en", "zh")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-SPECIAL_FILES = ("smalltalk.yaml", "offtopic.yaml", "ui.yaml")
+SCHEDULE_FILE = "broadcasts.yaml"
+SPECIAL_FILES = ("smalltalk.yaml", "offtopic.yaml", "ui.yaml", SCHEDULE_FILE)
 STORY_REQUIRED = ("id", "title", "questions", "keywords", "text", "related", "sources")
 STORY_OPTIONAL = ("tags", "featured", "template")
 # /start and small talk show featured stories as buttons, one a row: a handful reads well, and
 # Telegram refuses a keyboard of more than 100 buttons.
 FEATURED_LIMIT = 6
 SMALLTALK_FIELDS = ("questions", "reply")
+SCHEDULE_FIELDS = ("story", "at", "lang")
 UI_KEYS = (
     "continue",
     "all_stories",
@@ -73,6 +76,26 @@ class SmallTalk:
 
 
 @dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A broadcast a marketer scheduled in broadcasts.yaml: a story, a moment, a language or everyone."""
+
+    story: str
+    at: datetime  # always with its offset, as written
+    lang: str | None = None
+    line: int = 0
+
+    @property
+    def moment(self) -> str:
+        """The moment in UTC, the same however the offset was written (how the state records it)."""
+        return self.at.astimezone(UTC).isoformat()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes an entry the same entry: story, moment, language ('' for everyone)."""
+        return (self.story, self.moment, self.lang or "")
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """Everything the core needs, validated and immutable."""
 
@@ -82,6 +105,7 @@ class Catalog:
     offtopic: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ui: dict[str, dict[str, str]] = field(default_factory=dict)
     offtopic_lines: dict[str, int] = field(default_factory=dict)  # 'en[1]' → its line in offtopic.yaml
+    schedule: tuple[Scheduled, ...] = ()  # broadcasts.yaml, earliest first
 
     @property
     def templates_dir(self) -> Path:

@@ -12,10 +12,13 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.broadcast.outbox import Outbox, Progress
-from bot.catalog.model import LANGS
+from bot.broadcast.schedule import DUE, INTERVAL, LATE_LIMIT, WAITING, state_of
+from bot.catalog.load import load_catalog
+from bot.catalog.model import LANGS, SCHEDULE_FILE, Scheduled
 from bot.commands.common import load_storyteller, settings_for
 from bot.config import BROADCAST, DATA, Settings
 from bot.ops.templating import render
@@ -44,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     outbox = Outbox(settings.state_db)
     try:
         if args.status:
+            _schedule(outbox, settings.stories_dir, time.time())
             return status(outbox, follow=sys.stdout.isatty())
         if args.story is None and not args.resume:
             print("storybot broadcast: name a STORY_ID (or use --status or --resume)", file=sys.stderr)
@@ -145,6 +149,47 @@ def bar(progress: list[Progress]) -> str:
         failed=sum(p.failed for p in running),
         left=left,
     )
+
+
+def _schedule(outbox: Outbox, root: Path, now: float) -> None:
+    """The entries of broadcasts.yaml and where each stands (nothing when none is scheduled)."""
+    catalog, _ = load_catalog(root)
+    if catalog is None:
+        print(f"scheduled: {root / SCHEDULE_FILE} is not read while the catalogue has errors (see `storybot check`)")
+        return
+    if not catalog.schedule:
+        return
+    recorded = outbox.scheduled()
+    running = outbox.sender_running(now)
+    print(f"scheduled in {SCHEDULE_FILE}:")
+    for entry in catalog.schedule:
+        state = _scheduled_state(entry, recorded, now, running)
+        print(f"  {entry.at.isoformat(timespec='minutes'):<25} {entry.story:<24} {entry.lang or 'all':<4} {state}")
+
+
+def _scheduled_state(
+    entry: Scheduled, recorded: dict[tuple[str, str, str], int | None], now: float, running: bool
+) -> str:
+    if entry.key in recorded:
+        broadcast = recorded[entry.key]
+        return f"queued as broadcast {broadcast}" if broadcast is not None else "not sent: it was too late"
+    state = state_of(entry, now)
+    if state == WAITING:
+        return f"in {_span(entry.at.timestamp() - now)}"
+    if state == DUE:
+        return (
+            f"due: the running bot queues it within {INTERVAL:.0f} s" if running else "due: queued when the bot starts"
+        )
+    return f"will not be sent: more than {LATE_LIMIT / 3600:.0f} h late"
+
+
+def _span(seconds: float) -> str:
+    """A wait in the largest units that say it: '3 d 4 h', '2 h 5 min', '7 min'."""
+    minutes = int(seconds // 60) + 1
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 def status(outbox: Outbox, *, follow: bool, out: TextIO | None = None, sleep: Sleep = time.sleep) -> int:

@@ -50,5 +50,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         stories = len(snapshot.catalog.stories)
         warnings = len(problems)
-        print(f"✓ {stories} stories OK in {root}" + (f" ({warnings} warning(s))" if warnings else ""))
+        scheduled = len(snapshot.catalog.schedule)
+        print(
+            f"✓ {stories} stories OK in {root}"
+            + (f", {scheduled} scheduled broadcast(s)" if scheduled else "")
+            + (f" ({warnings} warning(s))" if warnings else "")
+        )
     return 0

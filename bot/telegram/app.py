@@ -27,6 +27,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.broadcast.outbox import Outbox
+from bot.broadcast.schedule import Scheduler
 from bot.broadcast.sender import Broadcaster, live_first_limiter
 from bot.catalog.model import LANGS, Catalog
 from bot.config import Settings
@@ -213,6 +214,7 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
         paid=settings.broadcast_paid,
         sinks=ops.sinks,
     )
+    scheduler = Scheduler(outbox, lambda: store.current().catalog.schedule)  # broadcasts.yaml, live
 
     async def post_init(application: App) -> None:
         await _post_init(application)
@@ -222,9 +224,11 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
             for notice in application.persistence.damage_report():
                 ops.digest.add_notice(notice)
         broadcaster.start()  # sends what `storybot broadcast` queues
+        scheduler.start()  # queues broadcasts.yaml's entries when due
 
     async def post_stop(application: App) -> None:
         # Before the HTTP client closes: the broadcast's sends in flight and the last digest.
+        await scheduler.stop()
         await broadcaster.stop()
         await ops.stop()
         outbox.close()
