@@ -168,9 +168,14 @@ class Broadcaster:
             await asyncio.sleep(IDLE_POLL if not self.outbox.has_pending() else 0)
 
     async def _sender(self) -> None:
-        while claimed := self.outbox.claim(1):
-            self._renew()
+        # The pace first, then the claim: a row is `sending` (in doubt at a kill) only while its
+        # request is really on its way.
+        while True:
             await self.pace.wait()
+            claimed = self.outbox.claim(1)
+            if not claimed:
+                return
+            self._renew()
             await self._deliver(claimed[0])
 
     async def _deliver(self, delivery: Delivery) -> None:
