@@ -12,6 +12,7 @@ from bot.matching.matcher import Matcher
 from bot.matching.text import normalise
 from bot.ops.clusters import Cluster, cluster
 from bot.ops.exchange import Exchange
+from bot.ops.report_broadcast import DELIVERY as BROADCAST_DELIVERY
 from bot.ops.report_broadcast import KINDS as BROADCAST_KINDS
 from bot.ops.report_broadcast import BroadcastReach, broadcast_reach
 
@@ -181,7 +182,7 @@ def summarise(
         since=since,
         first=first,
         last=last,
-        exchanges=len(kept),
+        exchanges=sum(r.kind != BROADCAST_DELIVERY for r in kept),  # deliveries have their reach
         fans=len({r.user_key for r in kept if r.user_key}),
         questions=len(questions),
         hits=outcomes["story"],

@@ -159,8 +159,10 @@ async def test_each_delivery_and_tap_of_a_broadcast_is_logged_and_the_report_sho
     ]
     assert cells == ["<code>broadcast-1</code>", f"<code>{STORY}</code>", "1", "1", "1", "2"]
     # A broadcast is not a deep-link campaign, and subscribers are not fans who asked: the one who tapped is.
+    # Nor are deliveries exchanges with fans: the count holds the taps and the bot's answers to them.
     report = summarise(bot.sink.exchanges)
     assert (report.campaigns, report.questions, report.fans) == ((), 0, 1)
+    assert report.exchanges == len(bot.sink.exchanges) - len(deliveries)
     outbox.close()
 
 
