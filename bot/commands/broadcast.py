@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.broadcast.outbox import Outbox, Progress
 from bot.broadcast.schedule import DUE, INTERVAL, LATE_LIMIT, WAITING, state_of
@@ -79,16 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(outbox: Outbox, storyteller: Storyteller, story: str, lang: str | None) -> None:
-    counts = outbox.subscribers(lang)
-    per_lang = ", ".join(f"{code}: {n}" for code, n in counts.items()) or "none"
-    print(f"{story} would go to {sum(counts.values())} subscribers ({per_lang})")
+    previews = []
     for code in [lang] if lang else LANGS:
         reply = broadcast_reply(storyteller, story, code)
-        if reply is None:
-            continue
-        print(f"\n--- {code} ---\n{plain(reply.text, keep_lines=True)}")
-        for row in reply.buttons:
-            print("  " + "  ".join(f"[{b.label}]" for b in row))
+        if reply is not None:
+            rows = [[button.label for button in row] for row in reply.buttons]
+            previews.append({"lang": code, "text": plain(reply.text, keep_lines=True), "rows": rows})
+    print(render("broadcast_dry_run.txt.j2", story=story, counts=outbox.subscribers(lang), previews=previews).rstrip())
 
 
 async def send_here(settings: Settings, outbox: Outbox, storyteller: Storyteller, out: TextIO | None) -> None:
@@ -154,42 +151,31 @@ def bar(progress: list[Progress]) -> str:
 def _schedule(outbox: Outbox, root: Path, now: float) -> None:
     """The entries of broadcasts.yaml and where each stands (nothing when none is scheduled)."""
     catalog, _ = load_catalog(root)
-    if catalog is None:
-        print(f"scheduled: {root / SCHEDULE_FILE} is not read while the catalogue has errors (see `storybot check`)")
-        return
-    if not catalog.schedule:
-        return
-    recorded = outbox.scheduled()
-    running = outbox.sender_running(now)
-    print(f"scheduled in {SCHEDULE_FILE}:")
-    for entry in catalog.schedule:
-        state = _scheduled_state(entry, recorded, now, running)
-        print(f"  {entry.at.isoformat(timespec='minutes'):<25} {entry.story:<24} {entry.lang or 'all':<4} {state}")
+    rows = [] if catalog is None else [_scheduled_row(e, outbox.scheduled(), now) for e in catalog.schedule]
+    text = render(
+        "broadcast_schedule.txt.j2",
+        file=root / SCHEDULE_FILE if catalog is None else SCHEDULE_FILE,
+        broken=catalog is None,
+        rows=rows,
+        running=outbox.sender_running(now),
+        interval=f"{INTERVAL:.0f}",
+        late_hours=f"{LATE_LIMIT / 3600:.0f}",
+    )
+    if text.strip():
+        print(text.rstrip())
 
 
-def _scheduled_state(
-    entry: Scheduled, recorded: dict[tuple[str, str, str], int | None], now: float, running: bool
-) -> str:
+def _scheduled_row(entry: Scheduled, recorded: dict[tuple[str, str, str], int | None], now: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"at": entry.at.isoformat(timespec="minutes"), "story": entry.story, "lang": entry.lang}
     if entry.key in recorded:
         broadcast = recorded[entry.key]
-        return f"queued as broadcast {broadcast}" if broadcast is not None else "not sent: it was too late"
+        return row | ({"state": "queued", "broadcast": broadcast} if broadcast is not None else {"state": "skipped"})
     state = state_of(entry, now)
     if state == WAITING:
-        return f"in {_span(entry.at.timestamp() - now)}"
-    if state == DUE:
-        return (
-            f"due: the running bot queues it within {INTERVAL:.0f} s" if running else "due: queued when the bot starts"
-        )
-    return f"will not be sent: more than {LATE_LIMIT / 3600:.0f} h late"
-
-
-def _span(seconds: float) -> str:
-    """A wait in the largest units that say it: '3 d 4 h', '2 h 5 min', '7 min'."""
-    minutes = int(seconds // 60) + 1
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    if days:
-        return f"{days} d {hours} h"
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        minutes = int((entry.at.timestamp() - now) // 60) + 1
+        wait = {"days": minutes // 1440, "hours": minutes // 60 % 24, "minutes": minutes % 60}
+        return row | {"state": "waiting", "wait": wait}
+    return row | {"state": "due" if state == DUE else "late"}
 
 
 def status(outbox: Outbox, *, follow: bool, out: TextIO | None = None, sleep: Sleep = time.sleep) -> int:
