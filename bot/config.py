@@ -238,6 +238,7 @@ class Settings:
     meaning_model: str = MEANING_MODELS[0]  # the semantic stage's model; "none" for words only
     broadcast_rate: float = 25.0  # broadcast messages a second (Telegram allows about 30 in all)
     broadcast_paid: bool = False  # send broadcasts with allow_paid_broadcast (paid, up to 1000/s)
+    broadcast_in_flight: int = 0  # broadcast sends at once (0: by the pace); also the most a kill can double
     problems: tuple[SettingProblem, ...] = ()
 
     @property
@@ -295,6 +296,7 @@ class Settings:
             meaning_model=get("MEANING_MODEL", _meaning_model, defaults.meaning_model),
             broadcast_rate=get("BROADCAST_RATE", _rate, defaults.broadcast_rate),
             broadcast_paid=get("BROADCAST_PAID", _flag, defaults.broadcast_paid),
+            broadcast_in_flight=get("BROADCAST_IN_FLIGHT", _whole(0, 1000), defaults.broadcast_in_flight),
         )
         return replace(settings, problems=tuple(problems))
 
@@ -308,7 +310,7 @@ def missing(name: str, accepted: str) -> SettingProblem:
 CATALOGUE = ("STORIES_DIR", "MEANING_MODEL")
 DATA = (*CATALOGUE, "STORYBOT_DATA_DIR")
 WEBHOOK = ("WEBHOOK_URL", "WEBHOOK_SECRET", "PORT")
-BROADCAST = ("BROADCAST_RATE", "BROADCAST_PAID")
+BROADCAST = ("BROADCAST_RATE", "BROADCAST_PAID", "BROADCAST_IN_FLIGHT")
 BOT = (
     *DATA,
     "TELEGRAM_BOT_TOKEN",

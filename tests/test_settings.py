@@ -63,6 +63,8 @@ REFUSED = {
     "WEBHOOK_URL": (("http://bot.example.com/hook", "bot.example.com"), "https://"),
     "EXCHANGE_LOG_STDOUT": (("maybe",), "true or false"),
     "LOG_LEVEL": (("LOUD",), "DEBUG, INFO"),
+    "BROADCAST_RATE": (("fast", "2000"), "messages a second from 0 to 1000"),
+    "BROADCAST_IN_FLIGHT": (("many", "-1", "1001"), "a whole number from 0 to 1000"),
 }
 
 

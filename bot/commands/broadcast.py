@@ -116,6 +116,7 @@ async def send_here(settings: Settings, outbox: Outbox, storyteller: Storyteller
                 storyteller,
                 salt=settings.log_salt.get().encode(),
                 rate=settings.broadcast_rate,
+                senders=settings.broadcast_in_flight or None,
                 paid=settings.broadcast_paid,
                 sinks=sinks,
             )

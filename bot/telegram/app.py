@@ -211,6 +211,7 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
         app.bot_data.storyteller,
         salt=settings.log_salt.get().encode(),
         rate=settings.broadcast_rate,
+        senders=settings.broadcast_in_flight or None,
         paid=settings.broadcast_paid,
         sinks=ops.sinks,
     )
