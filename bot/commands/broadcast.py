@@ -152,7 +152,8 @@ def bar(progress: list[Progress]) -> str:
 def _schedule(outbox: Outbox, root: Path, now: float) -> None:
     """The entries of broadcasts.yaml and where each stands (nothing when none is scheduled)."""
     catalog, _ = load_catalog(root)
-    rows = [] if catalog is None else [_scheduled_row(e, outbox.scheduled(), now) for e in catalog.schedule]
+    recorded = outbox.scheduled() if catalog is not None and catalog.schedule else {}
+    rows = [] if catalog is None else [_scheduled_row(e, recorded, now) for e in catalog.schedule]
     text = render(
         "broadcast_schedule.txt.j2",
         file=root / SCHEDULE_FILE if catalog is None else SCHEDULE_FILE,
