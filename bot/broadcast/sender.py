@@ -20,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter
 
 from bot.broadcast.outbox import BLOCKED, FAILED, MAX_ATTEMPTS, PENDING, SENT, Delivery, Outbox
+from bot.config import Settings
 from bot.ops.exchange import Exchange, ExchangeSink, pseudonym
 from bot.replies.model import Reply
 from bot.replies.storyteller import Storyteller
@@ -134,6 +135,22 @@ class Broadcaster:
         self._task: asyncio.Task[None] | None = None
         self._renewed = time.monotonic()
         self._replies: dict[tuple[str, str], Reply | None] = {}
+
+    @classmethod
+    def configured(
+        cls, settings: Settings, outbox: Outbox, bot: Bot, storyteller: Storyteller, sinks: Iterable[ExchangeSink]
+    ) -> Broadcaster:
+        """The sender as the settings ask (pace, sends in flight, paid), for the bot and the command alike."""
+        return cls(
+            outbox,
+            bot,
+            storyteller,
+            salt=settings.log_salt.get().encode(),
+            rate=settings.broadcast_rate,
+            senders=settings.broadcast_in_flight or None,
+            paid=settings.broadcast_paid,
+            sinks=sinks,
+        )
 
     # --- lifecycle in a running bot ---------------------------------------------------------
 

@@ -110,16 +110,7 @@ async def send_here(settings: Settings, outbox: Outbox, storyteller: Storyteller
     )
     try:
         async with bot:
-            broadcaster = Broadcaster(
-                outbox,
-                bot,
-                storyteller,
-                salt=settings.log_salt.get().encode(),
-                rate=settings.broadcast_rate,
-                senders=settings.broadcast_in_flight or None,
-                paid=settings.broadcast_paid,
-                sinks=sinks,
-            )
+            broadcaster = Broadcaster.configured(settings, outbox, bot, storyteller, sinks)
             task = asyncio.create_task(broadcaster.drain(until_idle=True))
             while not task.done():
                 await asyncio.wait({task}, timeout=REFRESH)

@@ -205,16 +205,7 @@ def build_bot(settings: Settings, store: CatalogStore) -> tuple[App, Operations]
         blocked=ops.blocklist.is_blocked,
         rate_limiter=live_first_limiter(settings.broadcast_rate),  # replies first, broadcasts share
     )
-    broadcaster = Broadcaster(
-        outbox,
-        app.bot,
-        app.bot_data.storyteller,
-        salt=settings.log_salt.get().encode(),
-        rate=settings.broadcast_rate,
-        senders=settings.broadcast_in_flight or None,
-        paid=settings.broadcast_paid,
-        sinks=ops.sinks,
-    )
+    broadcaster = Broadcaster.configured(settings, outbox, app.bot, app.bot_data.storyteller, ops.sinks)
     scheduler = Scheduler(outbox, lambda: store.current().catalog.schedule)  # broadcasts.yaml, live
 
     async def post_init(application: App) -> None:

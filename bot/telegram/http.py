@@ -136,11 +136,9 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 def _form(request_data: RequestData) -> aiohttp.FormData:
     """A call with files as multipart/form-data: the parameters as text, the files as parts."""
     form = aiohttp.FormData()
-    uploads = request_data.multipart_data
-    for name, value in request_data.json_parameters.items():
-        if name not in uploads:
-            form.add_field(name, value)
-    for name, (filename, content, mime) in uploads.items():
+    for name, value in request_data.json_parameters.items():  # a file's own parameter has no JSON value
+        form.add_field(name, value)
+    for name, (filename, content, mime) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mime)
     return form
 
